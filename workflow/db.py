@@ -1,0 +1,78 @@
+"""Engines and transactions for both databases.
+
+SQLite: the driver's own transaction handling is switched off so that the engine can say
+BEGIN IMMEDIATE where it writes (a deferred BEGIN would let two writers read the same version
+and then fail on the upgrade to a write lock). Postgres: rows are locked with FOR UPDATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+from workflow.settings import get_settings
+
+_engine: Engine | None = None
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            if ":memory:" not in url:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection):
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, **kwargs)
+
+
+def get_engine() -> Engine:
+    global _engine
+    if _engine is None:
+        _engine = make_engine(get_settings().database_url)
+    return _engine
+
+
+def set_engine(engine: Engine | None) -> None:
+    """Point the process at another database (tests, benchmarks, the CLI's --database)."""
+    global _engine
+    _engine = engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction(engine: Engine | None = None) -> Iterator[Connection]:
+    """One write transaction: commits when the block ends, rolls back on any exception."""
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        if is_sqlite(engine):
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def read_connection(engine: Engine | None = None) -> Iterator[Connection]:
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        with conn.begin():
+            yield conn

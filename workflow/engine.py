@@ -1,0 +1,168 @@
+"""The one door through which a dossier's state ever changes: ``fire``.
+
+One transaction: lock the dossier row alone, compare the version, check the state, the role and
+the territory, run the guards (every reason is collected), run the shared Machine, write state,
+version, step deadline and the audit row, commit. Any error rolls the whole thing back: nothing
+is half-written and no audit row is left behind.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from states.authority import Place, seat_problem
+from states.lifecycle import (EVENT_LABELS, STEP_OF_STATE, TRANSITION_BY_EVENT, TRANSITIONS, Event,
+                              State, Transition, events_from, next_state, step_for)
+from states.rulesets import RuleSet
+from states.subjects import ManagingLevel, SubjectType
+from workflow import audit, effects, rulesets
+from workflow.actors import Actor
+from workflow.db import is_sqlite, read_connection, write_transaction
+from workflow.errors import (Forbidden, GuardFailed, InvalidInput, NotFound, TransitionNotAllowed,
+                             UnknownEvent, VersionConflict)
+from workflow.guards import GUARDS, GuardContext, missing_fields
+from workflow.models import Dossier
+from workflow.steps import open_step
+
+dossier_table = Dossier.__table__
+EVENT_NAMES = [e.value for e in Event]
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+def parse_event(event: str | Event) -> Event:
+    try:
+        return Event(event)
+    except ValueError:
+        raise UnknownEvent(str(event), EVENT_NAMES) from None
+
+
+def place_of(dossier: dict[str, Any]) -> Place:
+    return Place(dossier["unit_id"], SubjectType(dossier["subject_type"]),
+                 ManagingLevel(dossier["managing_level"]), dossier["province_code"],
+                 dossier["commune_code"])
+
+
+def _lock(conn: Connection, dossier_id: int) -> dict[str, Any]:
+    q = select(dossier_table).where(dossier_table.c.id == dossier_id)
+    if not is_sqlite(conn.engine):
+        q = q.with_for_update(of=dossier_table)
+    row = conn.execute(q).first()
+    if row is None:
+        raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
+    return dict(row._mapping)
+
+
+def _refusals(ctx: GuardContext, *, with_payload: bool) -> list[str]:
+    reasons = missing_fields(ctx.transition, ctx.payload) if with_payload else []
+    for name in ctx.transition.guards:
+        g = GUARDS[name]
+        if g.uses_payload and not with_payload:
+            continue
+        reasons.extend(g.check(ctx))
+    return reasons
+
+
+def _authorise(actor: Actor, transition: Transition, dossier: dict[str, Any]) -> None:
+    step = step_for(transition, State(dossier["state"]))
+    problem = seat_problem(actor.seat, place_of(dossier), step)
+    if problem:
+        raise Forbidden(problem)
+
+
+def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, Any] | None,
+         expected_version: int, *, request_id: str | None = None, now: datetime | None = None,
+         engine: Engine | None = None) -> dict[str, Any]:
+    """Apply one event to one dossier; returns the dossier as it now is, or raises a typed error."""
+    ev = parse_event(event)
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise InvalidInput(["payload must be an object / dữ liệu gửi kèm phải là một đối tượng"])
+    transition = TRANSITION_BY_EVENT[ev]
+    at = _now(now)
+    with write_transaction(engine) as conn:
+        dossier = _lock(conn, dossier_id)
+        if dossier["version"] != expected_version:
+            raise VersionConflict(expected_version, dossier["version"])
+        state = State(dossier["state"])
+        if state not in transition.sources:
+            raise TransitionNotAllowed(ev.value, state.value, [e.value for e in events_from(state)])
+        _authorise(actor, transition, dossier)
+        rules = rulesets.load(conn, dossier["rule_set_id"])
+        ctx = GuardContext(conn, dossier, rules, transition, payload, actor, at)
+        reasons = _refusals(ctx, with_payload=True)
+        if reasons:
+            raise GuardFailed(reasons)
+        dest = next_state(state, ev)
+        assert dest is transition.dest  # the Machine and the table are built from one source
+        changes = effects.apply(ctx, dest)
+        changes.update(open_step(rules, dossier, dest, at))
+        version = dossier["version"] + 1
+        seq = dossier["audit_seq"] + 1
+        head = audit.append(
+            conn, dossier_id=dossier_id, seq=seq, prev_hash=dossier["audit_head"], event=ev.value,
+            from_state=state.value, to_state=dest.value, version=version, actor_id=actor.id,
+            actor_name=actor.name, role=actor.role.value, payload=payload,
+            reason=payload.get("reason") if isinstance(payload.get("reason"), str) else None,
+            at=at, request_id=request_id, rule_set_id=dossier["rule_set_id"])
+        changes.update(state=dest.value, version=version, audit_seq=seq, audit_head=head,
+                       updated_at=at)
+        result = conn.execute(update(dossier_table).where(
+            dossier_table.c.id == dossier_id, dossier_table.c.version == expected_version)
+            .values(**changes))
+        if result.rowcount != 1:  # cannot happen under the lock; refuse rather than fork history
+            raise VersionConflict(expected_version, dossier["version"])
+        dossier.update(changes)
+        return dossier
+
+
+def get(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:
+    with read_connection(engine) as conn:
+        row = conn.execute(select(dossier_table).where(dossier_table.c.id == dossier_id)).first()
+    if row is None:
+        raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
+    return dict(row._mapping)
+
+
+def actions_for(conn: Connection, dossier: dict[str, Any], actor: Actor, rules: RuleSet,
+                now: datetime) -> list[dict[str, Any]]:
+    state = State(dossier["state"])
+    out = []
+    for t in TRANSITIONS:
+        reasons: list[str] = []
+        if state not in t.sources:
+            reasons.append(f"Không áp dụng ở trạng thái '{state.value}' / not allowed in state "
+                           f"'{state.value}'")
+        else:
+            problem = seat_problem(actor.seat, place_of(dossier), step_for(t, state))
+            if problem:
+                reasons.append(problem)
+            else:
+                reasons.extend(_refusals(GuardContext(conn, dossier, rules, t, {}, actor, now),
+                                         with_payload=False))
+        vi, en = EVENT_LABELS[t.event]
+        out.append({"event": t.event.value, "label_vi": vi, "label_en": en,
+                    "allowed": not reasons, "reasons": reasons, "requires": list(t.required)})
+    return out
+
+
+def allowed_actions(dossier_id: int, actor: Actor, *, now: datetime | None = None,
+                    engine: Engine | None = None) -> list[dict[str, Any]]:
+    """Every event, with "allowed" or the reasons why not, for this actor on this dossier now.
+    Payload fields (reason, decision number, assessment) are listed under "requires"."""
+    with read_connection(engine) as conn:
+        row = conn.execute(select(dossier_table).where(dossier_table.c.id == dossier_id)).first()
+        if row is None:
+            raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
+        dossier = dict(row._mapping)
+        rules = rulesets.load(conn, dossier["rule_set_id"])
+        return actions_for(conn, dossier, actor, rules, _now(now))
+
+
+__all__ = ["fire", "get", "allowed_actions", "actions_for", "STEP_OF_STATE"]

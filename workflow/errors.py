@@ -1,0 +1,77 @@
+"""Typed errors of the engine. Each carries a reason a person can act on (Vietnamese / English);
+the API maps them to problem details: 404, 409, 409, 403, 422."""
+
+from __future__ import annotations
+
+
+class WorkflowError(Exception):
+    status = 400
+    title = "Workflow error"
+
+    def __init__(self, detail: str, **extra) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(WorkflowError):
+    status = 404
+    title = "Không tìm thấy / Not found"
+
+
+class UnknownEvent(WorkflowError):
+    status = 404
+    title = "Sự kiện không tồn tại / Unknown event"
+
+    def __init__(self, event: str, known: list[str]) -> None:
+        super().__init__(f"Không có sự kiện '{event}' / there is no event '{event}'; "
+                         f"events: {', '.join(known)}", known_events=known)
+        self.known = known
+
+
+class VersionConflict(WorkflowError):
+    status = 409
+    title = "Hồ sơ đã thay đổi / Version conflict"
+
+    def __init__(self, expected: int | None, current: int) -> None:
+        super().__init__(
+            f"Hồ sơ đã được cập nhật (phiên bản hiện tại {current}, bạn gửi {expected}); tải lại "
+            f"rồi thử lại / the dossier changed: current version is {current}, you sent {expected}; "
+            "reload it and try again", current_version=current)
+        self.current = current
+
+
+class TransitionNotAllowed(WorkflowError):
+    status = 409
+    title = "Không thực hiện được ở trạng thái này / Event not allowed in this state"
+
+    def __init__(self, event: str, state: str, allowed: list[str]) -> None:
+        super().__init__(
+            f"Không thể '{event}' khi hồ sơ ở trạng thái '{state}' / '{event}' is not allowed in "
+            f"state '{state}'; allowed here: {', '.join(allowed) or 'none (the dossier is closed)'}",
+            state=state, allowed_events=allowed)
+        self.state = state
+        self.allowed = allowed
+
+
+class Forbidden(WorkflowError):
+    status = 403
+    title = "Không có thẩm quyền / Forbidden"
+
+
+class Conflict(WorkflowError):
+    status = 409
+    title = "Xung đột dữ liệu / Conflict"
+
+
+class GuardFailed(WorkflowError):
+    status = 422
+    title = "Chưa đủ điều kiện / Conditions not met"
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons), reasons=reasons)
+        self.reasons = reasons
+
+
+class InvalidInput(GuardFailed):
+    title = "Dữ liệu không hợp lệ / Invalid input"

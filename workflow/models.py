@@ -1,0 +1,130 @@
+"""The tables, declared once as SQLModel classes; Alembic migrations create them.
+
+Times are naive UTC everywhere in the database; the API adds the zone when it serialises.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+NATIONAL = 0  # province_code of a national rule set
+
+
+class Unit(SQLModel, table=True):
+    __tablename__ = "unit"
+    __table_args__ = (
+        Index("ix_unit_place", "province_code", "commune_code", "subject_type"),
+        # A commune is one XA unit.
+        Index("uq_unit_commune_xa", "commune_code", unique=True,
+              sqlite_where=text("subject_type = 'XA'"), postgresql_where=text("subject_type = 'XA'")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=300)
+    subject_type: str = Field(max_length=8)
+    kind: str = Field(max_length=40)
+    province_code: int
+    commune_code: int
+    managing_level: str = Field(max_length=16)
+    created_at: datetime
+
+
+class AppUser(SQLModel, table=True):
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    province_code: int
+    commune_code: int | None = None
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    active: bool = True
+    created_at: datetime
+
+
+class RuleSetRow(SQLModel, table=True):
+    """A published rule set; rows are never changed, a new version is a new row."""
+
+    __tablename__ = "rule_set"
+    __table_args__ = (UniqueConstraint("province_code", "year", "subject_type", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    province_code: int = NATIONAL
+    year: int
+    subject_type: str = Field(max_length=8)
+    version: int
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: datetime
+    published_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class Dossier(SQLModel, table=True):
+    __tablename__ = "dossier"
+    __table_args__ = (
+        # One live dossier per unit and year; a withdrawn one frees the place.
+        Index("uq_dossier_live", "unit_id", "year", unique=True,
+              sqlite_where=text("state <> 'withdrawn'"), postgresql_where=text("state <> 'withdrawn'")),
+        Index("ix_dossier_place", "province_code", "commune_code", "state"),
+        Index("ix_dossier_year_type", "year", "subject_type", "state"),
+        Index("ix_dossier_due", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    year: int
+    state: str = Field(max_length=24)
+    version: int
+    rule_set_id: int = Field(foreign_key="rule_set.id")
+    # Where the unit stood when it registered: the dossier is judged there to the end.
+    subject_type: str = Field(max_length=8)
+    managing_level: str = Field(max_length=16)
+    province_code: int
+    commune_code: int
+    step_opened_at: datetime | None = None
+    due_at: datetime | None = None
+    escalation_level: int = 0
+    returns: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    assessment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    verified_assessment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    self_scores: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    verified_scores: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    total_score: float | None = None
+    classification: str | None = Field(default=None, max_length=24)
+    decision_no: str | None = Field(default=None, max_length=100)
+    decision_date: date | None = None
+    last_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # Head of the audit chain: lets verify notice a removed last row.
+    audit_seq: int = 0
+    audit_head: str = Field(default="", max_length=64)
+    created_at: datetime
+    updated_at: datetime
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: one row per accepted event, chained by hash per dossier."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("dossier_id", "seq", name="uq_audit_dossier_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id")
+    seq: int
+    event: str = Field(max_length=40)
+    from_state: str | None = Field(default=None, max_length=24)
+    to_state: str | None = Field(default=None, max_length=24)
+    version: int
+    actor_id: int | None = None
+    actor_name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON, hashed as is
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime
+    request_id: str | None = Field(default=None, max_length=100)
+    rule_set_id: int
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

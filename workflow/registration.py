@@ -1,0 +1,107 @@
+"""Registering a unit's dossier for a year: the first row of its audit trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from states.lifecycle import INITIAL, Role, State
+from states.rulesets import RuleSet
+from states.subjects import SubjectType
+from workflow import audit, rulesets
+from workflow.actors import Actor
+from workflow.db import write_transaction
+from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
+from workflow.models import Dossier, Unit
+from workflow.steps import open_step
+
+dossier_table = Dossier.__table__
+unit_table = Unit.__table__
+
+# Checks run at registration: name -> fn(conn, unit, year, rules, payload, now) -> reasons.
+REGISTRATION_CHECKS: dict[str, Any] = {}
+
+
+def registration_check(name: str):
+    def register(fn):
+        REGISTRATION_CHECKS[name] = fn
+        return fn
+    return register
+
+
+def _may_register(actor: Actor, unit: dict[str, Any]) -> str | None:
+    if actor.role is Role.UNIT:
+        return None if actor.unit_id == unit["id"] else (
+            "Chỉ đăng ký được cho đơn vị của mình / you can only register your own unit")
+    if actor.role in (Role.COMMUNE_REVIEWER, Role.PROVINCE_ADMIN):
+        if actor.covers(unit["province_code"], unit["commune_code"]):
+            return None
+        return "Đơn vị ngoài địa bàn của bạn / the unit is outside your territory"
+    return (f"Vai trò '{actor.role.value}' không đăng ký hồ sơ / role '{actor.role.value}' "
+            "does not register dossiers")
+
+
+def _live_dossier(conn: Connection, unit_id: int, year: int) -> dict[str, Any] | None:
+    row = conn.execute(select(dossier_table.c.id, dossier_table.c.state).where(
+        dossier_table.c.unit_id == unit_id, dossier_table.c.year == year,
+        dossier_table.c.state != State.WITHDRAWN.value)).first()
+    return dict(row._mapping) if row else None
+
+
+def register(unit_id: int, year: int, actor: Actor, payload: dict[str, Any] | None = None, *,
+             request_id: str | None = None, now: datetime | None = None,
+             engine: Engine | None = None) -> dict[str, Any]:
+    payload = payload or {}
+    if not isinstance(year, int) or not 2020 <= year <= 2100:
+        raise InvalidInput([f"Năm '{year}' không hợp lệ / year '{year}' is not a valid year"])
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    try:
+        with write_transaction(engine) as conn:
+            unit = conn.execute(select(unit_table).where(unit_table.c.id == unit_id)).first()
+            if unit is None:
+                raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
+            unit = dict(unit._mapping)
+            problem = _may_register(actor, unit)
+            if problem:
+                raise Forbidden(problem)
+            existing = _live_dossier(conn, unit_id, year)
+            if existing:
+                raise Conflict(f"Đơn vị đã có hồ sơ năm {year} (số {existing['id']}, trạng thái "
+                               f"{existing['state']}) / the unit already has a {year} dossier "
+                               f"(#{existing['id']}, {existing['state']})",
+                               dossier_id=existing["id"])
+            rule_set_id, rules = rulesets.in_force(conn, unit["province_code"], year,
+                                                   SubjectType(unit["subject_type"]))
+            reasons = [r for check in REGISTRATION_CHECKS.values()
+                       for r in check(conn, unit, year, rules, payload, at)]
+            if reasons:
+                raise GuardFailed(reasons)
+            return _insert(conn, unit, year, rule_set_id, rules, actor, payload, request_id, at)
+    except IntegrityError:  # a concurrent registration won the unique (unit, year) place
+        raise Conflict(f"Đơn vị đã có hồ sơ năm {year} / the unit already has a {year} dossier") from None
+
+
+def _insert(conn: Connection, unit: dict[str, Any], year: int, rule_set_id: int, rules: RuleSet,
+            actor: Actor, payload: dict[str, Any], request_id: str | None,
+            at: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "unit_id": unit["id"], "year": year, "state": INITIAL.value, "version": 1,
+        "rule_set_id": rule_set_id, "subject_type": unit["subject_type"],
+        "managing_level": unit["managing_level"], "province_code": unit["province_code"],
+        "commune_code": unit["commune_code"], "returns": {}, "audit_seq": 0, "audit_head": "",
+        "created_at": at, "updated_at": at, "escalation_level": 0,
+    }
+    row.update(open_step(rules, row | {"id": None}, INITIAL, at))
+    row["id"] = conn.execute(insert(dossier_table).returning(dossier_table.c.id), row).scalar_one()
+    head = audit.append(conn, dossier_id=row["id"], seq=1, prev_hash=audit.GENESIS,
+                        event=audit.REGISTER, from_state=None, to_state=INITIAL.value, version=1,
+                        actor_id=actor.id, actor_name=actor.name, role=actor.role.value,
+                        payload=payload, reason=None, at=at, request_id=request_id,
+                        rule_set_id=rule_set_id)
+    conn.execute(update(dossier_table).where(dossier_table.c.id == row["id"])
+                 .values(audit_seq=1, audit_head=head))
+    row.update(audit_seq=1, audit_head=head)
+    return row

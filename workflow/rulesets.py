@@ -1,0 +1,59 @@
+"""Rule sets in the database: resolve the one in force, pin it to a dossier, load it by id.
+
+Rows are immutable (a new version is a new row), so a parsed rule set is cached by id forever.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from states.rulesets import RuleSet, national_default
+from states.subjects import SubjectType
+from workflow.models import NATIONAL, RuleSetRow
+
+rule_set_table = RuleSetRow.__table__
+_cache: dict[int, RuleSet] = {}
+
+
+def load(conn: Connection, rule_set_id: int) -> RuleSet:
+    rules = _cache.get(rule_set_id)
+    if rules is None:
+        body = conn.execute(select(rule_set_table.c.body)
+                            .where(rule_set_table.c.id == rule_set_id)).scalar_one()
+        rules = _cache[rule_set_id] = RuleSet.from_json(body)
+    return rules
+
+
+def in_force(conn: Connection, province_code: int, year: int, subject: SubjectType) -> tuple[int, RuleSet]:
+    """The newest rule set for (province, year, subject type); the province's own beats the
+    national one. The national default is stored on first use so that dossiers can pin it."""
+    t = rule_set_table
+    row = conn.execute(
+        select(t.c.id).where(t.c.province_code.in_((province_code, NATIONAL)), t.c.year == year,
+                             t.c.subject_type == subject.value)
+        .order_by((t.c.province_code == NATIONAL).asc(), t.c.version.desc()).limit(1)
+    ).first()
+    if row is not None:
+        return row.id, load(conn, row.id)
+    rules = national_default(year, subject)
+    try:
+        with conn.begin_nested():
+            new_id = conn.execute(insert(t).returning(t.c.id), {
+                "province_code": NATIONAL, "year": year, "subject_type": subject.value,
+                "version": 1, "body": rules.to_json(), "published_at": datetime.now(UTC),
+                "published_by": None}).scalar_one()
+    except IntegrityError:  # another transaction stored it first
+        return in_force(conn, province_code, year, subject)
+    _cache[new_id] = rules
+    return new_id, rules
+
+
+def next_version(conn: Connection, province_code: int, year: int, subject: SubjectType) -> int:
+    t = rule_set_table
+    current = conn.execute(select(func.max(t.c.version)).where(
+        t.c.province_code == province_code, t.c.year == year,
+        t.c.subject_type == subject.value)).scalar()
+    return (current or 0) + 1
