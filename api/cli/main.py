@@ -1,0 +1,42 @@
+"""The Typer application and helpers the command modules share."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import typer
+
+from workflow.errors import WorkflowError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Hồ sơ công nhận 'An toàn về an ninh, trật tự' / ANTT recognition dossiers")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations)")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit trail")
+user_app = typer.Typer(no_args_is_help=True, help="Users and their API tokens")
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(user_app, name="user")
+
+
+def emit(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(err: WorkflowError) -> None:
+    typer.echo(f"error: {err.detail}", err=True)
+    for reason in getattr(err, "reasons", []) or []:
+        if reason != err.detail:
+            typer.echo(f"  - {reason}", err=True)
+    raise typer.Exit(code=2)
+
+
+def use_database(url: str | None) -> None:
+    if url:
+        from workflow import db
+        db.set_engine(db.make_engine(url))
+
+
+def stderr(text: str) -> None:
+    print(text, file=sys.stderr)
