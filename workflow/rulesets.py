@@ -57,3 +57,19 @@ def next_version(conn: Connection, province_code: int, year: int, subject: Subje
         t.c.province_code == province_code, t.c.year == year,
         t.c.subject_type == subject.value)).scalar()
     return (current or 0) + 1
+
+
+def publish(conn: Connection, rules: RuleSet, published_by: int | None = None) -> int:
+    """Store ``rules`` as the next version for its (province, year, subject type); open dossiers
+    keep the version they were pinned to."""
+    province_code = rules.province_code or NATIONAL
+    subject = SubjectType(rules.subject_type)
+    version = next_version(conn, province_code, rules.year, subject)
+    rules = rules.model_copy(update={"version": version})
+    t = rule_set_table
+    new_id = conn.execute(insert(t).returning(t.c.id), {
+        "province_code": province_code, "year": rules.year, "subject_type": subject.value,
+        "version": version, "body": rules.to_json(), "published_at": datetime.now(UTC),
+        "published_by": published_by}).scalar_one()
+    _cache[new_id] = rules
+    return new_id

@@ -1,0 +1,85 @@
+"""Walking dossiers into a state, and the payload each event needs (one place to change)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from states.authority import Level, authority
+from states.lifecycle import Event, State, TRANSITION_BY_EVENT, step_for
+from states.rulesets import Policy, RuleSet
+from states.subjects import ManagingLevel, SubjectType
+from workflow import engine as wf
+from workflow import rulesets
+from workflow.db import write_transaction
+from workflow.registration import register
+from workflow.units import create_unit
+from workflow.users import create_user
+from tests.factories import PROVINCE, World
+
+YEAR = 2026
+
+
+def payload_for(event: Event | str, dossier: dict[str, Any] | None = None) -> dict[str, Any]:
+    event = Event(event)
+    if event is Event.RECOGNISE:
+        return {"decision_no": "15/QĐ-UBND", "decision_date": "2026-11-12"}
+    if event is Event.REVOKE:
+        return {"decision_no": "20/QĐ-UBND", "reason": "Phát hiện vi phạm sau công nhận"}
+    if event in (Event.REJECT, Event.RETURN_FOR_REVISION):
+        return {"reason": "Thiếu biên bản họp / minutes missing"}
+    return {}
+
+
+PATH_TO: dict[State, list[Event]] = {
+    State.REGISTERED: [],
+    State.SELF_SCORED: [Event.SUBMIT_SELF_SCORE],
+    State.COMMUNE_REVIEWED: [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE],
+    State.POLICE_VERIFIED: [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY],
+    State.RECOGNISED: [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY,
+                       Event.RECOGNISE],
+    State.REJECTED: [Event.SUBMIT_SELF_SCORE, Event.REJECT],
+    State.WITHDRAWN: [Event.WITHDRAW],
+    State.REVOKED: [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY,
+                    Event.RECOGNISE, Event.REVOKE],
+}
+
+
+def enable_revocation(province: int = PROVINCE, year: int = YEAR) -> None:
+    with write_transaction() as conn:
+        for subject in SubjectType:
+            rulesets.publish(conn, RuleSet(province_code=province, year=year, subject_type=subject,
+                                           policy=Policy(revocation_enabled=True)))
+
+
+def authorised_actor(world: World, dossier: dict[str, Any], event: Event, unit_actor):
+    """The actor the authority map names for this event now (independent of the engine)."""
+    step = step_for(TRANSITION_BY_EVENT[event], State(dossier["state"]))
+    need = authority(SubjectType(dossier["subject_type"]), ManagingLevel(dossier["managing_level"]), step)
+    if need.level is Level.UNIT:
+        return unit_actor
+    return world.actor(need.role.value, "own" if need.level is Level.COMMUNE else "province")
+
+
+def new_unit_like(world: World, key: str) -> tuple[dict[str, Any], Any]:
+    base = world.units[key]
+    if base["subject_type"] == "XA":
+        raise ValueError("a commune has one XA unit")
+    unit = create_unit(subject_type=base["subject_type"], commune_code=base["commune_code"],
+                       name=f"{base['name']} #", managing_level=base["managing_level"])
+    rep = create_user(name=f"Đại diện {unit['id']}", role="unit", unit_id=unit["id"])[0]
+    return unit, rep
+
+
+def registration_time(year: int) -> datetime:
+    """Inside quarter I of ``year``, when registration is open under every rule set."""
+    return datetime(year, 3, 2, 2, 0, tzinfo=UTC)
+
+
+def walk(world: World, unit: dict[str, Any], rep, state: State, year: int = YEAR) -> dict[str, Any]:
+    d = register(unit["id"], year, rep, now=registration_time(year))
+    for event in PATH_TO[state]:
+        actor = authorised_actor(world, d, event, rep)
+        d = wf.fire(d["id"], event, actor, payload_for(event, d), d["version"])
+    assert d["state"] == state.value
+    return d
