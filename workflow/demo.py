@@ -10,9 +10,12 @@ from sqlalchemy import Engine, func, select
 
 from states.lifecycle import Event, Role
 from states.territory import communes_of, province
+from states.rulesets import Policy, RuleSet
+from states.subjects import SubjectType
 from workflow import engine as wf
+from workflow import rulesets
 from workflow.actors import Actor
-from workflow.db import read_connection
+from workflow.db import read_connection, write_transaction
 from workflow.models import Unit
 from workflow.registration import register
 from workflow.units import create_unit
@@ -46,6 +49,8 @@ PATHS: dict[str, list[Event]] = {
     "rejected": [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY, Event.REJECT],
     "returned": [Event.SUBMIT_SELF_SCORE, Event.RETURN_FOR_REVISION],
     "withdrawn": [Event.WITHDRAW],
+    "revoked": [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY,
+                Event.RECOGNISE, Event.REVOKE],
 }
 
 
@@ -62,6 +67,12 @@ def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any
                       "territory": territory or f"unit {unit_id}"})
         return actor
 
+    # The demo province adds the revocation switch the national text lacks (domain.md).
+    with write_transaction(engine) as conn:
+        for subject in SubjectType:
+            rulesets.publish(conn, RuleSet(province_code=DEMO_PROVINCE, year=year,
+                                           subject_type=subject,
+                                           policy=Policy(revocation_enabled=True)))
     province_seat = f"province:{DEMO_PROVINCE}"
     deciders = {"province": {Role.POLICE: user("Công an tỉnh Quảng Ngãi", Role.POLICE, province_seat),
                              Role.UBND: user("UBND tỉnh Quảng Ngãi", Role.UBND, province_seat)}}
