@@ -21,6 +21,7 @@ from workflow.models import AuditEvent, Dossier
 audit_table = AuditEvent.__table__
 dossier_table = Dossier.__table__
 
+_INSERT = insert(audit_table)  # built once: see workflow/engine.py
 GENESIS = "0" * 64
 REGISTER = "register"
 
@@ -52,10 +53,10 @@ def append(conn: Connection, *, dossier_id: int, seq: int, prev_hash: str, event
     record = dict(dossier_id=dossier_id, seq=seq, event=event, from_state=from_state,
                   to_state=to_state, version=version, actor_id=actor_id, actor_name=actor_name,
                   role=role, payload=canonical_json(payload), reason=reason,
-                  at=at.replace(microsecond=at.microsecond), request_id=request_id,
+                  at=at, request_id=request_id,
                   rule_set_id=rule_set_id)
     digest = row_hash(prev_hash, record)
-    conn.execute(insert(audit_table), {**record, "prev_hash": prev_hash, "hash": digest})
+    conn.execute(_INSERT, {**record, "prev_hash": prev_hash, "hash": digest})
     return digest
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from states.authority import Place, seat_problem
 from states.lifecycle import (EVENT_LABELS, STEP_OF_STATE, TRANSITION_BY_EVENT, TRANSITIONS, Event,
@@ -29,6 +29,20 @@ from workflow.steps import open_step
 
 dossier_table = Dossier.__table__
 EVENT_NAMES = [e.value for e in Event]
+
+# Statements are built once: constructing and cache-keying a Core statement per call cost more
+# than executing it (see docs/BENCHMARKS.md). Every writable column is always bound, so one
+# compiled UPDATE serves every event.
+_SELECT = select(dossier_table).where(dossier_table.c.id == bindparam("dossier_id"))
+_SELECT_FOR_UPDATE = _SELECT.with_for_update(of=dossier_table)
+WRITABLE = ("state", "version", "audit_seq", "audit_head", "updated_at", "step_opened_at", "due_at",
+            "escalation_level", "returns", "assessment", "verified_assessment", "self_scores",
+            "verified_scores", "total_score", "classification", "decision_no", "decision_date",
+            "last_reason")
+_UPDATE = (update(dossier_table)
+           .where(dossier_table.c.id == bindparam("b_id"),
+                  dossier_table.c.version == bindparam("b_expected"))
+           .values({c: bindparam(c, type_=dossier_table.c[c].type) for c in WRITABLE}))
 
 
 def _now(now: datetime | None) -> datetime:
@@ -49,10 +63,8 @@ def place_of(dossier: dict[str, Any]) -> Place:
 
 
 def _lock(conn: Connection, dossier_id: int) -> dict[str, Any]:
-    q = select(dossier_table).where(dossier_table.c.id == dossier_id)
-    if not is_sqlite(conn.engine):
-        q = q.with_for_update(of=dossier_table)
-    row = conn.execute(q).first()
+    q = _SELECT if is_sqlite(conn.engine) else _SELECT_FOR_UPDATE
+    row = conn.execute(q, {"dossier_id": dossier_id}).first()
     if row is None:
         raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
     return dict(row._mapping)
@@ -113,9 +125,10 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
             at=at, request_id=request_id, rule_set_id=dossier["rule_set_id"])
         changes.update(state=dest.value, version=version, audit_seq=seq, audit_head=head,
                        updated_at=at)
-        result = conn.execute(update(dossier_table).where(
-            dossier_table.c.id == dossier_id, dossier_table.c.version == expected_version)
-            .values(**changes))
+        unknown = changes.keys() - set(WRITABLE)
+        assert not unknown, f"effects wrote columns fire() does not bind: {unknown}"
+        params = {c: changes.get(c, dossier[c]) for c in WRITABLE}
+        result = conn.execute(_UPDATE, {**params, "b_id": dossier_id, "b_expected": expected_version})
         if result.rowcount != 1:  # cannot happen under the lock; refuse rather than fork history
             raise VersionConflict(expected_version, dossier["version"])
         dossier.update(changes)
@@ -124,7 +137,7 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
 
 def get(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:
     with read_connection(engine) as conn:
-        row = conn.execute(select(dossier_table).where(dossier_table.c.id == dossier_id)).first()
+        row = conn.execute(_SELECT, {"dossier_id": dossier_id}).first()
     if row is None:
         raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
     return dict(row._mapping)
@@ -157,7 +170,7 @@ def allowed_actions(dossier_id: int, actor: Actor, *, now: datetime | None = Non
     """Every event, with "allowed" or the reasons why not, for this actor on this dossier now.
     Payload fields (reason, decision number, assessment) are listed under "requires"."""
     with read_connection(engine) as conn:
-        row = conn.execute(select(dossier_table).where(dossier_table.c.id == dossier_id)).first()
+        row = conn.execute(_SELECT, {"dossier_id": dossier_id}).first()
         if row is None:
             raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
         dossier = dict(row._mapping)

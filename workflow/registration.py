@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from states.lifecycle import INITIAL, Role, State
@@ -20,6 +20,15 @@ from workflow.steps import open_step
 
 dossier_table = Dossier.__table__
 unit_table = Unit.__table__
+
+# Built once (see workflow/engine.py).
+_UNIT = select(unit_table).where(unit_table.c.id == bindparam("unit_id"))
+_LIVE = select(dossier_table.c.id, dossier_table.c.state).where(
+    dossier_table.c.unit_id == bindparam("unit_id"), dossier_table.c.year == bindparam("year"),
+    dossier_table.c.state != State.WITHDRAWN.value)
+_INSERT = insert(dossier_table).returning(dossier_table.c.id)
+_SET_HEAD = (update(dossier_table).where(dossier_table.c.id == bindparam("b_id"))
+             .values(audit_seq=bindparam("audit_seq"), audit_head=bindparam("audit_head")))
 
 # Checks run at registration: name -> fn(conn, unit, year, rules, payload, now) -> reasons.
 REGISTRATION_CHECKS: dict[str, Any] = {}
@@ -45,9 +54,7 @@ def _may_register(actor: Actor, unit: dict[str, Any]) -> str | None:
 
 
 def _live_dossier(conn: Connection, unit_id: int, year: int) -> dict[str, Any] | None:
-    row = conn.execute(select(dossier_table.c.id, dossier_table.c.state).where(
-        dossier_table.c.unit_id == unit_id, dossier_table.c.year == year,
-        dossier_table.c.state != State.WITHDRAWN.value)).first()
+    row = conn.execute(_LIVE, {"unit_id": unit_id, "year": year}).first()
     return dict(row._mapping) if row else None
 
 
@@ -60,7 +67,7 @@ def register(unit_id: int, year: int, actor: Actor, payload: dict[str, Any] | No
     at = (now or datetime.now(UTC)).astimezone(UTC)
     try:
         with write_transaction(engine) as conn:
-            unit = conn.execute(select(unit_table).where(unit_table.c.id == unit_id)).first()
+            unit = conn.execute(_UNIT, {"unit_id": unit_id}).first()
             if unit is None:
                 raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
             unit = dict(unit._mapping)
@@ -95,13 +102,12 @@ def _insert(conn: Connection, unit: dict[str, Any], year: int, rule_set_id: int,
         "created_at": at, "updated_at": at, "escalation_level": 0,
     }
     row.update(open_step(rules, row | {"id": None}, INITIAL, at))
-    row["id"] = conn.execute(insert(dossier_table).returning(dossier_table.c.id), row).scalar_one()
+    row["id"] = conn.execute(_INSERT, row).scalar_one()
     head = audit.append(conn, dossier_id=row["id"], seq=1, prev_hash=audit.GENESIS,
                         event=audit.REGISTER, from_state=None, to_state=INITIAL.value, version=1,
                         actor_id=actor.id, actor_name=actor.name, role=actor.role.value,
                         payload=payload, reason=None, at=at, request_id=request_id,
                         rule_set_id=rule_set_id)
-    conn.execute(update(dossier_table).where(dossier_table.c.id == row["id"])
-                 .values(audit_seq=1, audit_head=head))
+    conn.execute(_SET_HEAD, {"b_id": row["id"], "audit_seq": 1, "audit_head": head})
     row.update(audit_seq=1, audit_head=head)
     return row

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from states.rulesets import RuleSet, national_default
@@ -16,6 +16,12 @@ from workflow.models import NATIONAL, RuleSetRow
 
 rule_set_table = RuleSetRow.__table__
 _cache: dict[int, RuleSet] = {}
+_t = rule_set_table
+# Built once (see workflow/engine.py): the province's own newest version beats the national one.
+_IN_FORCE = (select(_t.c.id)
+             .where(_t.c.province_code.in_([bindparam("province"), NATIONAL]),
+                    _t.c.year == bindparam("year"), _t.c.subject_type == bindparam("subject"))
+             .order_by((_t.c.province_code == NATIONAL).asc(), _t.c.version.desc()).limit(1))
 
 
 def load(conn: Connection, rule_set_id: int) -> RuleSet:
@@ -31,11 +37,8 @@ def in_force(conn: Connection, province_code: int, year: int, subject: SubjectTy
     """The newest rule set for (province, year, subject type); the province's own beats the
     national one. The national default is stored on first use so that dossiers can pin it."""
     t = rule_set_table
-    row = conn.execute(
-        select(t.c.id).where(t.c.province_code.in_((province_code, NATIONAL)), t.c.year == year,
-                             t.c.subject_type == subject.value)
-        .order_by((t.c.province_code == NATIONAL).asc(), t.c.version.desc()).limit(1)
-    ).first()
+    row = conn.execute(_IN_FORCE, {"province": province_code, "year": year,
+                                   "subject": subject.value}).first()
     if row is not None:
         return row.id, load(conn, row.id)
     rules = national_default(year, subject)

@@ -1,0 +1,145 @@
+"""`dossier bench lifecycle`: the standard workload of issue 6, through the real engine.
+
+Register N dossiers (one transaction each, with its audit row), then for every dossier in turn
+fire submit_self_score, commune_approve, police_verify and recognise, each through
+``workflow.engine.fire`` with its version check, seat check, guards and chained audit row.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any, Callable
+
+from sqlalchemy import Engine, insert
+
+from states.lifecycle import Event, Role
+from states.territory import communes_of
+from workflow import engine as wf
+from workflow import migrate
+from workflow.actors import Actor
+from workflow.db import make_engine, write_transaction
+from workflow.models import Unit
+from workflow.registration import register
+
+PROVINCE = 51
+EVENTS = (Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY, Event.RECOGNISE)
+
+
+def bench_payload(event: Event, subject_type: str) -> dict[str, Any]:
+    """A complete, valid payload for each event of the workload."""
+    if event is Event.RECOGNISE:
+        return {"decision_no": "15/QĐ-UBND", "decision_date": "2026-11-12"}
+    return {}
+
+
+def _database(db: str) -> tuple[Engine, str | None]:
+    url = os.environ.get("DATABASE_URL", "")
+    if db == "postgres":
+        if not url.startswith("postgresql"):
+            raise SystemExit("--db postgres needs DATABASE_URL=postgresql+psycopg://...")
+        return make_engine(url), None
+    if url.startswith("sqlite"):
+        return make_engine(url), None
+    path = os.path.join(tempfile.mkdtemp(prefix="dossier-bench-"), "bench.db")
+    return make_engine(f"sqlite:///{path}"), path
+
+
+def _units(engine: Engine, n: int) -> list[dict[str, Any]]:
+    """Units spread over the province's communes, half commune-managed KDC, half province-managed
+    enterprises, inserted in bulk (not timed)."""
+    communes = communes_of(PROVINCE)
+    now = datetime.now(UTC)
+    rows = []
+    for i in range(n):
+        c = communes[i % len(communes)]
+        kdc = i % 2 == 0
+        rows.append({"name": f"bench unit {i}", "subject_type": "KDC" if kdc else "DN",
+                     "kind": "thon" if kdc else "medium", "province_code": PROVINCE,
+                     "commune_code": c.code, "managing_level": "commune" if kdc else "province",
+                     "created_at": now})
+    t = Unit.__table__
+    with write_transaction(engine) as conn:
+        ids = [r[0] for r in conn.execute(insert(t).returning(t.c.id), rows)] if engine.dialect.name != "sqlite" \
+            else None
+        if ids is None:
+            ids = []
+            for chunk in range(0, len(rows), 500):
+                ids.extend(conn.execute(insert(t).returning(t.c.id), r).scalar_one()
+                           for r in rows[chunk:chunk + 500])
+    for row, uid in zip(rows, ids):
+        row["id"] = uid
+    return rows
+
+
+def _seat(role: Role, unit: dict[str, Any], level: str) -> Actor:
+    # Seats are built in memory: the engine checks the seat, not a users table.
+    if role is Role.UNIT:
+        return Actor(None, "bench unit", role, unit["province_code"], unit["commune_code"], unit["id"])
+    commune = unit["commune_code"] if level == "commune" else None
+    return Actor(None, f"bench {role.value}", role, unit["province_code"], commune)
+
+
+def _actor(event: Event, unit: dict[str, Any]) -> Actor:
+    province_managed = unit["managing_level"] == "province"
+    if event is Event.SUBMIT_SELF_SCORE:
+        return _seat(Role.UNIT, unit, "unit")
+    if event is Event.COMMUNE_APPROVE:
+        return _seat(Role.COMMUNE_REVIEWER, unit, "commune")
+    role = Role.POLICE if event is Event.POLICE_VERIFY else Role.UBND
+    return _seat(role, unit, "province" if province_managed else "commune")
+
+
+def run(db: str = "sqlite", dossiers: int = 2000, connections: int = 1, year: int | None = None,
+        payload: Callable[[Event, str], dict[str, Any]] = bench_payload) -> dict[str, Any]:
+    engine, path = _database(db)
+    migrate.upgrade(engine)
+    year = year or 2026
+    units = _units(engine, dossiers)
+    reg_at = datetime(year, 3, 2, 2, 0, tzinfo=UTC)
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker(chunk: list[dict[str, Any]]) -> None:
+        local: list[float] = []
+        ids = []
+        for unit in chunk:
+            t0 = time.perf_counter()
+            d = register(unit["id"], year, _seat(Role.UNIT, unit, "unit"), now=reg_at, engine=engine)
+            local.append(time.perf_counter() - t0)
+            ids.append((d["id"], unit))
+        for did, unit in ids:
+            version = 1
+            for event in EVENTS:
+                t0 = time.perf_counter()
+                d = wf.fire(did, event, _actor(event, unit), payload(event, unit["subject_type"]),
+                            version, engine=engine)
+                local.append(time.perf_counter() - t0)
+                version = d["version"]
+        with lock:
+            latencies.extend(local)
+
+    k = max(1, connections)
+    chunks = [units[i::k] for i in range(k)]
+    started = time.perf_counter()
+    if k == 1:
+        worker(chunks[0])  # in the calling thread, so profilers see it
+    else:
+        threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    ops = len(latencies)
+    q = statistics.quantiles(latencies, n=100) if ops >= 100 else [max(latencies)] * 99
+    return {"workload": "lifecycle", "db": db, "dossiers": dossiers, "connections": k,
+            "operations": ops, "seconds": round(seconds, 3), "ops_per_s": round(ops / seconds, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 3), "p99_ms": round(q[98] * 1000, 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
