@@ -133,7 +133,8 @@ def _neg_reasons(c: Criterion, answer: Mapping[str, Any]) -> list[str]:
     if not isinstance(exemption, Mapping):
         return [_say(c, "miễn trừ phải có dạng {\"kind\": ..., \"note\": ...}",
                      "the exemption must be an object {\"kind\": ..., \"note\": ...}")]
-    out = [_say(c, f"trường '{k}' không hợp lệ trong miễn trừ", f"unknown field '{k}' in the exemption")
+    out = [_say(c, f"trường '{k}' không hợp lệ trong miễn trừ",
+                f"unknown field '{k}' in the exemption")
            for k in exemption if k not in EXEMPTION_KEYS]
     allowed = [e.value for e in c.exemptions]
     kind = exemption.get("kind")

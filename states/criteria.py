@@ -31,7 +31,8 @@ class CriterionKind(str, Enum):
 
 
 KIND_LABELS: dict[CriterionKind, tuple[str, str]] = {
-    CriterionKind.REG: ("Đăng ký, xây dựng kế hoạch trong quý I", "Registered and planned in quarter I"),
+    CriterionKind.REG: ("Đăng ký, xây dựng kế hoạch trong quý I",
+                        "Registered and planned in quarter I"),
     CriterionKind.POS: ("Triển khai thực hiện đầy đủ", "Carried out policy and local rules"),
     CriterionKind.NEG: ("Không để xảy ra", "Must not have happened"),
     CriterionKind.PCT: ("Tỷ lệ đạt", "Ratio against a threshold"),
@@ -99,7 +100,8 @@ def criteria_problems(criteria: Iterable[Criterion]) -> list[str]:
         problems.append("Danh sách tiêu chí trống / the checklist has no criteria")
     for cid, n in Counter(c.id for c in criteria).items():
         if n > 1:
-            problems.append(f"Mã tiêu chí '{cid}' bị trùng {n} lần / criterion id '{cid}' is used {n} times")
+            problems.append(f"Mã tiêu chí '{cid}' bị trùng {n} lần / criterion id '{cid}' is used "
+                            f"{n} times")
     for c in criteria:
         problems.extend(_criterion_problems(c))
     return problems
@@ -115,8 +117,8 @@ def _criterion_problems(c: Criterion) -> list[str]:
         out.append(f"Tiêu chí {c.id}: thiếu ngưỡng tỷ lệ / criterion {c.id}: a PCT criterion needs "
                    "threshold_pct")
     if not is_pct and (c.threshold_pct is not None or c.allow_zero or c.counts_vi or c.counts_en):
-        out.append(f"Tiêu chí {c.id}: chỉ tiêu chí PCT mới có ngưỡng, số đếm / criterion {c.id}: only "
-                   "PCT criteria take threshold_pct, counts and allow_zero")
+        out.append(f"Tiêu chí {c.id}: chỉ tiêu chí PCT mới có ngưỡng, số đếm / criterion {c.id}: "
+                   "only PCT criteria take threshold_pct, counts and allow_zero")
     if c.measure is not None and not is_pct:
         out.append(f"Tiêu chí {c.id}: chỉ tiêu chí PCT mới do hệ thống tự đếm / criterion {c.id}: "
                    "only PCT criteria can be counted by the engine")
@@ -124,7 +126,8 @@ def _criterion_problems(c: Criterion) -> list[str]:
         out.append(f"Tiêu chí {c.id}: chỉ tiêu chí NEG mới có miễn trừ / criterion {c.id}: only NEG "
                    "criteria take exemptions")
     if len(set(c.exemptions)) != len(c.exemptions):
-        out.append(f"Tiêu chí {c.id}: miễn trừ bị lặp / criterion {c.id}: an exemption is listed twice")
+        out.append(f"Tiêu chí {c.id}: miễn trừ bị lặp / criterion {c.id}: an exemption is listed "
+                   "twice")
     return out
 
 
@@ -239,7 +242,8 @@ def _agency_criteria(briefed_vi: str, briefed_en: str,
         _c("NEG-4", _N, "Đình công trái pháp luật", "An illegal strike"),
         _c("NEG-5", _N, "Tội phạm nghiêm trọng trở lên", "A crime of 'serious' level or above",
            exemptions=_BOTH),
-        _c("NEG-6", _N, "Vi phạm các quy định về bảo vệ bí mật nhà nước", "A breach of state secrets"),
+        _c("NEG-6", _N, "Vi phạm các quy định về bảo vệ bí mật nhà nước",
+           "A breach of state secrets"),
         _c("NEG-7", _N, "Cháy, nổ nghiêm trọng; tai nạn lao động chết người; sự cố hoặc vi phạm môi "
            "trường, an toàn vệ sinh thực phẩm gây hậu quả nghiêm trọng",
            "A serious fire or explosion, a fatal work accident, or a serious environmental or "

@@ -161,9 +161,10 @@ def rule_set_problems(rules: RuleSet) -> list[Problem]:
 
 
 def _policy_problems(policy: Policy) -> list[Problem]:
-    return ([(("policy", "registration_window"), p)
-             for p in _window_problems(policy.registration_window)]
-            + [(("policy", "required_papers"), p) for p in paper_ids_problems(policy.required_papers)])
+    window = [(("policy", "registration_window"), p)
+              for p in _window_problems(policy.registration_window)]
+    papers = [(("policy", "required_papers"), p) for p in paper_ids_problems(policy.required_papers)]
+    return window + papers
 
 
 def _window_problems(window: RegistrationWindow) -> list[str]:
@@ -202,12 +203,17 @@ def _section_problems(data: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _message(kind: str, text: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, "{message}", {"message": text})
+
+
 def _validation_error(problems: list[Problem], structural: list[dict] = ()) -> ValidationError:
-    details = [InitErrorDetails(type=PydanticCustomError("invalid", "{message}", {"message": e["msg"]}),
-                                loc=tuple(e["loc"]), input=e.get("input"))
+    # Structural errors are re-raised as plain messages: their own types may need context that
+    # cannot be rebuilt here, and the reader only needs where and what.
+    details = [InitErrorDetails(type=_message("invalid", e["msg"]), loc=tuple(e["loc"]),
+                                input=e.get("input"))
                for e in structural]
-    details += [InitErrorDetails(type=PydanticCustomError("rule_set", "{message}", {"message": msg}),
-                                 loc=loc, input=None)
+    details += [InitErrorDetails(type=_message("rule_set", msg), loc=loc, input=None)
                 for loc, msg in problems]
     return ValidationError.from_exception_data("RuleSet", details)
 
@@ -221,7 +227,8 @@ def check_rule_set(data: Mapping[str, Any] | str | bytes) -> list[str]:
         else:
             RuleSet.model_validate(data)
     except ValidationError as exc:
-        return [f"{'.'.join(str(p) for p in e['loc']) or 'rule_set'}: {e['msg']}" for e in exc.errors()]
+        return [f"{'.'.join(str(p) for p in e['loc']) or 'rule_set'}: {e['msg']}"
+                for e in exc.errors()]
     return []
 
 
@@ -271,7 +278,7 @@ def apply_override(base: RuleSet, override: Override | Mapping[str, Any]) -> Rul
     body["province_code"] = override.province_code
     if override.version is not None:
         body["version"] = override.version
-    body["criteria"] = [*body["criteria"], *(c.model_dump(mode="json") for c in override.add_criteria)]
+    body["criteria"] += [c.model_dump(mode="json") for c in override.add_criteria]
     if override.bands is not None:
         body["bands"] = [b.model_dump(mode="json") for b in override.bands]
     if override.score_table is not None:

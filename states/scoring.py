@@ -77,7 +77,8 @@ def bands_problems(bands: Iterable[Band], total: int = 100) -> list[str]:
     for cls in CLASS_ORDER:
         vi, en = CLASS_LABELS[cls]
         if counts[cls] == 0:
-            problems.append(f"Khung điểm thiếu loại {vi} / bands: class {en} ({cls.value}) is missing")
+            problems.append(f"Khung điểm thiếu loại {vi} / bands: class {en} ({cls.value}) is "
+                            "missing")
         elif counts[cls] > 1:
             problems.append(f"Khung điểm có loại {vi} {counts[cls]} lần / bands: class {en} "
                             f"({cls.value}) appears {counts[cls]} times")
@@ -171,9 +172,9 @@ def score_table_problems(table: ScoreTable) -> list[str]:
         if item.sub_items:
             subs = sum(s.max_points for s in item.sub_items)
             if subs != item.max_points:
-                problems.append(f"Bảng điểm, mục {item.code}: tổng điểm tối đa các tiểu mục là {subs}, "
-                                f"khác {item.max_points} / score table, item {item.id}: sub-item "
-                                f"maxima add up to {subs}, not {item.max_points}")
+                problems.append(f"Bảng điểm, mục {item.code}: tổng điểm tối đa các tiểu mục là "
+                                f"{subs}, khác {item.max_points} / score table, item {item.id}: "
+                                f"sub-item maxima add up to {subs}, not {item.max_points}")
         for sub in item.sub_items:
             if sub.sub_items:
                 problems.append(f"Bảng điểm, mục {sub.code}: tiểu mục không có tiểu mục con / score "
@@ -224,21 +225,22 @@ MOVEMENT_TABLE = ScoreTable(items=(
     _item("5", "5", 14, "Bảo vệ bí mật nhà nước, bảo vệ chính trị nội bộ, an toàn lao động, phòng, "
           "chống cháy nổ, bảo vệ môi trường",
           "State secrets, internal politics, labour safety, fire, environment",
-          _item("5a", "5a", 2, "Không xảy ra mất đoàn kết nội bộ; đơn thư khiếu nại, tố cáo không đúng "
-                "quy định; tập trung đông người khiếu nại, gây rối ANTT",
+          _item("5a", "5a", 2, "Không xảy ra mất đoàn kết nội bộ; đơn thư khiếu nại, tố cáo không "
+                "đúng quy định; tập trung đông người khiếu nại, gây rối ANTT",
                 "No internal discord, improper complaints or mass complaints"),
           _item("5b", "5b", 2, "Không xảy ra tiêu cực, tham nhũng, thất thoát tài sản",
                 "No misconduct, corruption or loss of assets"),
           _item("5c", "5c", 2, "Không xảy ra đình công, lãn công trái pháp luật",
                 "No illegal strike or go-slow"),
-          _item("5d", "5d", 2, "Xây dựng nội quy, quy định bảo vệ cơ quan, doanh nghiệp, cơ sở giáo dục",
+          _item("5d", "5d", 2,
+                "Xây dựng nội quy, quy định bảo vệ cơ quan, doanh nghiệp, cơ sở giáo dục",
                 "Rules on protecting the unit"),
           _item("5dd", "5đ", 2, "Thực hiện nghiêm các quy định về phòng cháy, chữa cháy; an toàn lao "
                 "động; bảo vệ môi trường", "Fire, labour-safety and environmental rules observed"),
           _item("5e", "5e", 2, "Thực hiện tốt công tác bảo vệ bí mật nhà nước",
                 "State secrets well protected"),
-          _item("5g", "5g", 2, "Công đoàn, đoàn thể xếp loại \"Hoàn thành tốt nhiệm vụ\" trở lên; hoặc "
-                "hoàn thành nghĩa vụ nộp thuế (nơi không có tổ chức Đảng, công đoàn, đoàn thể)",
+          _item("5g", "5g", 2, "Công đoàn, đoàn thể xếp loại \"Hoàn thành tốt nhiệm vụ\" trở lên; "
+                "hoặc hoàn thành nghĩa vụ nộp thuế (nơi không có tổ chức Đảng, công đoàn, đoàn thể)",
                 "Union rated 'completed its duties well', or taxes paid where there is no union")),
     _item("6", "6", 4, "Xây dựng lực lượng bảo vệ cơ quan, doanh nghiệp, cơ sở giáo dục phù hợp với "
           "điều kiện của đơn vị", "The unit's security force",
@@ -291,7 +293,8 @@ def _fmt(points: Decimal) -> str:
     return format(points.normalize(), "f") if points == points.to_integral() else str(points)
 
 
-def score_sheet_reasons(table: ScoreTable, sheet: Any, *, recognised: bool | None = None) -> list[str]:
+def score_sheet_reasons(table: ScoreTable, sheet: Any, *,
+                        recognised: bool | None = None) -> list[str]:
     """Why ``sheet`` is not a valid score sheet for ``table`` (empty list: valid).
 
     Every item and sub-item must be present with a number from 0 to its max; sub-items must add up
@@ -350,7 +353,8 @@ def score_sheet_reasons(table: ScoreTable, sheet: Any, *, recognised: bool | Non
     return reasons
 
 
-def grant_recognition(table: ScoreTable, sheet: Mapping[str, Any], recognised: bool) -> dict[str, Any]:
+def grant_recognition(table: ScoreTable, sheet: Mapping[str, Any],
+                      recognised: bool) -> dict[str, Any]:
     """The sheet as the decision fixes it: the recognition item at full marks or 0, its parent
     re-added from its sub-items. The sheet must be valid (``score_sheet_reasons`` empty)."""
     out = dict(sheet)

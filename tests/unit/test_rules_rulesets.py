@@ -228,7 +228,8 @@ def test_deadlines_pass_through_untouched():
 @given(st.lists(st.integers(0, 120), min_size=4, max_size=4))
 def test_bands_are_accepted_exactly_when_strictly_falling_from_at_most_100_to_0(mins):
     body = _body()
-    body["bands"] = [{"movement_class": c.value, "min_points": m} for c, m in zip(MovementClass, mins)]
+    body["bands"] = [{"movement_class": c.value, "min_points": m}
+                     for c, m in zip(MovementClass, mins)]
     ok = mins[0] <= 100 and mins[3] == 0 and mins[0] > mins[1] > mins[2] > mins[3]
     assert (check_rule_set(body) == []) is ok
 

@@ -138,8 +138,8 @@ def test_item_9_is_capped_at_3():
     assert "Mục 9" in reason and "item 9" in reason and "maximum of 3" in reason
 
 
-@pytest.mark.parametrize("collective, individual, points",
-                         [(0, 0, 0), (0, 1, 1), (1, 0, 2), (1, 1, 3), (2, 0, 3), (0, 5, 3), (3, 3, 3)])
+@pytest.mark.parametrize("collective, individual, points", [
+    (0, 0, 0), (0, 1, 1), (1, 0, 2), (1, 1, 3), (2, 0, 3), (0, 5, 3), (3, 3, 3)])
 def test_award_points_are_2_per_collective_1_per_individual_capped_at_3(collective, individual,
                                                                         points):
     assert award_points(collective, individual) == points
