@@ -21,17 +21,17 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
+def _run(step, engine: Engine | None, revision: str) -> None:
     engine = engine or get_engine()
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        step(cfg, revision)
+
+
+def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
+    _run(command.upgrade, engine, revision)
 
 
 def downgrade(engine: Engine | None = None, revision: str = "base") -> None:
-    engine = engine or get_engine()
-    cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    _run(command.downgrade, engine, revision)
