@@ -9,6 +9,7 @@ is half-written and no audit row is left behind.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
@@ -31,18 +32,23 @@ dossier_table = Dossier.__table__
 EVENT_NAMES = [e.value for e in Event]
 
 # Statements are built once: constructing and cache-keying a Core statement per call cost more
-# than executing it (see docs/BENCHMARKS.md). Every writable column is always bound, so one
-# compiled UPDATE serves every event.
+# than executing it (see docs/BENCHMARKS.md). An UPDATE is built once per set of columns an
+# event writes, so unchanged JSON columns (the assessment) are not serialised again.
 _SELECT = select(dossier_table).where(dossier_table.c.id == bindparam("dossier_id"))
 _SELECT_FOR_UPDATE = _SELECT.with_for_update(of=dossier_table)
-WRITABLE = ("state", "version", "audit_seq", "audit_head", "updated_at", "step_opened_at", "due_at",
-            "escalation_level", "returns", "assessment", "verified_assessment", "self_scores",
-            "verified_scores", "total_score", "classification", "decision_no", "decision_date",
-            "last_reason")
-_UPDATE = (update(dossier_table)
-           .where(dossier_table.c.id == bindparam("b_id"),
-                  dossier_table.c.version == bindparam("b_expected"))
-           .values({c: bindparam(c, type_=dossier_table.c[c].type) for c in WRITABLE}))
+WRITABLE = frozenset({
+    "state", "version", "audit_seq", "audit_head", "updated_at", "step_opened_at", "due_at",
+    "escalation_level", "returns", "assessment", "verified_assessment", "self_scores",
+    "verified_scores", "total_score", "classification", "decision_no", "decision_date",
+    "last_reason"})
+
+
+@lru_cache(maxsize=64)
+def _update_for(columns: tuple[str, ...]):
+    return (update(dossier_table)
+            .where(dossier_table.c.id == bindparam("b_id"),
+                   dossier_table.c.version == bindparam("b_expected"))
+            .values({c: bindparam(c, type_=dossier_table.c[c].type) for c in columns}))
 
 
 def _now(now: datetime | None) -> datetime:
@@ -125,10 +131,10 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
             at=at, request_id=request_id, rule_set_id=dossier["rule_set_id"])
         changes.update(state=dest.value, version=version, audit_seq=seq, audit_head=head,
                        updated_at=at)
-        unknown = changes.keys() - set(WRITABLE)
-        assert not unknown, f"effects wrote columns fire() does not bind: {unknown}"
-        params = {c: changes.get(c, dossier[c]) for c in WRITABLE}
-        result = conn.execute(_UPDATE, {**params, "b_id": dossier_id, "b_expected": expected_version})
+        unknown = changes.keys() - WRITABLE
+        assert not unknown, f"effects wrote columns fire() does not write: {unknown}"
+        result = conn.execute(_update_for(tuple(sorted(changes))),
+                              {**changes, "b_id": dossier_id, "b_expected": expected_version})
         if result.rowcount != 1:  # cannot happen under the lock; refuse rather than fork history
             raise VersionConflict(expected_version, dossier["version"])
         dossier.update(changes)
