@@ -191,14 +191,12 @@ def seed_trails(engine: Engine, dossiers: int, *, chunk: int = 2000) -> int:
 
 def run_verify(db: str = "sqlite", events: int = 1_000_000) -> dict[str, Any]:
     from workflow import audit
-    from workflow.db import read_connection
 
     engine, _ = _database(db)
     migrate.upgrade(engine)
     rows = seed_trails(engine, max(1, events // 5))
     t0 = time.perf_counter()
-    with read_connection(engine) as conn:
-        checked, findings = audit.verify(conn)
+    checked, findings = audit.verify_parallel(engine)
     seconds = time.perf_counter() - t0
     engine.dispose()
     return {"workload": "verify", "db": db, "events": rows, "dossiers": checked,
