@@ -64,7 +64,8 @@ def _sections(subject: SubjectType | str, rules: RuleSet | None):
     subject = SubjectType(subject)
     if rules is not None:
         return rules.criteria, rules.score_table, rules.policy.required_papers
-    return checklist(subject), MOVEMENT_TABLE if subject in SCORED_SUBJECTS else None, DEFAULT_PAPERS
+    table = MOVEMENT_TABLE if subject in SCORED_SUBJECTS else None
+    return checklist(subject), table, DEFAULT_PAPERS
 
 
 def submit_payload(subject: SubjectType | str, rules: RuleSet | None = None) -> dict[str, Any]:

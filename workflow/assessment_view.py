@@ -105,8 +105,10 @@ def _number(value: Decimal) -> int | float:
 
 
 def _scores(table: ScoreTable, own: Any, verified: Any) -> dict[str, Any]:
-    own = own if own is not None and not score_sheet_reasons(table, own) else None
-    verified = verified if verified is not None and not score_sheet_reasons(table, verified) else None
+    def valid(sheet: Any) -> Any:
+        return sheet if sheet is not None and not score_sheet_reasons(table, sheet) else None
+
+    own, verified = valid(own), valid(verified)
     rows = []
     for item in table.items:
         for it, parent in ((item, None), *((s, item.id) for s in item.sub_items)):

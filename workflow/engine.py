@@ -171,8 +171,9 @@ def actions_for(conn: Connection, dossier: dict[str, Any], actor: Actor, rules: 
                 reasons.extend(_refusals(GuardContext(conn, dossier, rules, t, {}, actor, now),
                                          with_payload=False))
         vi, en = EVENT_LABELS[t.event]
+        requires = [*t.required, *(f for g in t.guards for f in GUARDS[g].fields(rules))]
         out.append({"event": t.event.value, "label_vi": vi, "label_en": en,
-                    "allowed": not reasons, "reasons": reasons, "requires": list(t.required)})
+                    "allowed": not reasons, "reasons": reasons, "requires": requires})
     return out
 
 

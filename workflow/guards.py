@@ -36,21 +36,32 @@ class GuardContext:
         return State(self.dossier["state"])
 
 
+def _no_fields(rules: RuleSet) -> tuple[str, ...]:
+    return ()
+
+
 @dataclass(frozen=True)
 class Guard:
     check: Callable[[GuardContext], list[str]]
     # A guard that reads the payload cannot be judged before the payload exists (allowed actions).
     uses_payload: bool = False
+    # The payload fields it needs under a rule set: listed under "requires" in allowed actions.
+    fields: Callable[[RuleSet], tuple[str, ...]] = _no_fields
 
 
 GUARDS: dict[str, Guard] = {}
 
 
-def guard(name: str, *, uses_payload: bool = False):
+def guard(name: str, *, uses_payload: bool = False,
+          fields: Callable[[RuleSet], tuple[str, ...]] = _no_fields):
     def register(fn: Callable[[GuardContext], list[str]]):
-        GUARDS[name] = Guard(fn, uses_payload)
+        GUARDS[name] = Guard(fn, uses_payload, fields)
         return fn
     return register
+
+
+def _scores_field(rules: RuleSet) -> tuple[str, ...]:
+    return ("scores",) if rules.score_table is not None else ()
 
 
 REQUIRED_FIELD_REASONS = {
@@ -119,7 +130,7 @@ def _subject(ctx: GuardContext) -> str:
     return ctx.dossier["subject_type"]
 
 
-@guard("self_assessment", uses_payload=True)
+@guard("self_assessment", uses_payload=True, fields=lambda rules: ("assessment",))
 def _self_assessment(ctx: GuardContext) -> list[str]:
     answers = ctx.payload.get("assessment")
     if answers is None:
@@ -143,12 +154,12 @@ def _sheet_reasons(ctx: GuardContext, whose_vi: str, whose_en: str) -> list[str]
     return score_sheet_reasons(table, sheet)
 
 
-@guard("self_scores", uses_payload=True)
+@guard("self_scores", uses_payload=True, fields=_scores_field)
 def _self_scores(ctx: GuardContext) -> list[str]:
     return _sheet_reasons(ctx, "bảng tự chấm điểm của đơn vị", "the unit's self-score sheet")
 
 
-@guard("papers", uses_payload=True)
+@guard("papers", uses_payload=True, fields=lambda rules: ("papers",))
 def _papers(ctx: GuardContext) -> list[str]:
     papers = ctx.payload.get("papers")
     return papers_reasons(ctx.rules.policy.required_papers, {} if papers is None else papers)
@@ -179,7 +190,7 @@ def _verified_assessment(ctx: GuardContext) -> list[str]:
     return reasons + [CANNOT_PASS] if reasons else []
 
 
-@guard("verified_scores", uses_payload=True)
+@guard("verified_scores", uses_payload=True, fields=_scores_field)
 def _verified_scores(ctx: GuardContext) -> list[str]:
     return _sheet_reasons(ctx, "bảng điểm của cấp trên (cơ quan thẩm định)",
                           "the superior's score sheet")
