@@ -72,6 +72,7 @@ class Dossier(SQLModel, table=True):
         Index("ix_dossier_place", "province_code", "commune_code", "state"),
         Index("ix_dossier_year_type", "year", "subject_type", "state"),
         Index("ix_dossier_due", "due_at"),
+        Index("ix_dossier_next_escalation", "next_escalation_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -86,8 +87,13 @@ class Dossier(SQLModel, table=True):
     province_code: int
     commune_code: int
     step_opened_at: datetime | None = None
+    # The audit row that opened the current step: a returned dossier opens a fresh step, and
+    # escalations are unique per (dossier, step_seq, level).
+    step_seq: int = 0
     due_at: datetime | None = None
     escalation_level: int = 0
+    # When the next escalation level falls due; the sweep reads only rows whose time has come.
+    next_escalation_at: datetime | None = None
     returns: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     assessment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     verified_assessment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
@@ -128,3 +134,39 @@ class AuditEvent(SQLModel, table=True):
     rule_set_id: int
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class Escalation(SQLModel, table=True):
+    """One row per (dossier, step, level) ever escalated: the unique key makes a second sweeper's
+    attempt a no-op."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (UniqueConstraint("dossier_id", "step_seq", "level", name="uq_escalation_step_level"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: int = Field(foreign_key="dossier.id")
+    step_seq: int
+    step: str = Field(max_length=24)
+    level: int
+    due_at: datetime | None = None
+    at: datetime
+    target_role: str = Field(max_length=32)
+    target_level: str = Field(max_length=16)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A notification written in the same transaction as the event it reports; delivered later
+    (no network I/O inside a transaction), retried until delivered, never dropped."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id")
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    attempts: int = 0
+    next_attempt_at: datetime
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+    delivered_at: datetime | None = None

@@ -14,6 +14,19 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///dossier.db"
     timezone: str = "Asia/Ho_Chi_Minh"
 
+    # The clock (scheduler/): how often the sweep and the outbox delivery wake up.
+    embedded_scheduler: bool = True
+    sweep_interval_seconds: int = 60
+    delivery_interval_seconds: int = 30
+    # Outbox delivery channels; with neither set, notifications wait in the outbox.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_timeout_seconds: float = 10.0
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "antt-dossier@localhost"
+    notify_email: str | None = None
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
