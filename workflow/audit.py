@@ -34,15 +34,20 @@ def canonical_json(value: Any) -> str:
 
 
 def _at_text(at: datetime) -> str:
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if at.tzinfo is not UTC:
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return at.isoformat(timespec="microseconds")
+
+
+_SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 
 def row_hash(prev_hash: str, record: dict[str, Any]) -> str:
-    fields = {k: record[k] for k in HASHED_FIELDS}
+    # Keys in sorted order: the same bytes as canonical_json of these fields.
+    fields = {k: record[k] for k in _SORTED_FIELDS}
     fields["at"] = _at_text(fields["at"])
-    return hashlib.sha256((prev_hash + canonical_json(fields)).encode()).hexdigest()
+    return hashlib.sha256((prev_hash + _encode(fields)).encode()).hexdigest()
 
 
 def append(conn: Connection, *, dossier_id: int, seq: int, prev_hash: str, event: str,
@@ -118,6 +123,9 @@ def verify_dossier(dossier: dict[str, Any], rows: list[dict[str, Any]]) -> list[
     return findings
 
 
+_TRAIL_COLUMNS = [audit_table.c[name] for name in ("dossier_id", *HASHED_FIELDS[1:], "prev_hash", "hash")]
+
+
 def verify(conn: Connection, dossier_id: int | None = None, batch: int = 500) -> tuple[int, list[Finding]]:
     """Check every dossier's chain (or one); returns (dossiers checked, findings)."""
     q = select(dossier_table.c.id, dossier_table.c.state, dossier_table.c.version,
@@ -134,10 +142,10 @@ def verify(conn: Connection, dossier_id: int | None = None, batch: int = 500) ->
             break
         ids = [d["id"] for d in dossiers]
         trails: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-        rows = conn.execute(select(audit_table).where(audit_table.c.dossier_id.in_(ids))
+        rows = conn.execute(select(*_TRAIL_COLUMNS).where(audit_table.c.dossier_id.in_(ids))
                             .order_by(audit_table.c.dossier_id, audit_table.c.seq, audit_table.c.id))
         for r in rows:
-            trails[r.dossier_id].append(dict(r._mapping))
+            trails[r.dossier_id].append(r._asdict())
         for d in dossiers:
             findings.extend(verify_dossier(d, trails[d["id"]]))
         checked += len(dossiers)

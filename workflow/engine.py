@@ -37,8 +37,8 @@ EVENT_NAMES = [e.value for e in Event]
 _SELECT = select(dossier_table).where(dossier_table.c.id == bindparam("dossier_id"))
 _SELECT_FOR_UPDATE = _SELECT.with_for_update(of=dossier_table)
 WRITABLE = frozenset({
-    "state", "version", "audit_seq", "audit_head", "updated_at", "step_opened_at", "due_at",
-    "escalation_level", "returns", "assessment", "verified_assessment", "self_scores",
+    "state", "version", "audit_seq", "audit_head", "updated_at", "step_opened_at", "step_seq",
+    "due_at", "escalation_level", "next_escalation_at", "returns", "assessment", "verified_assessment", "self_scores",
     "verified_scores", "total_score", "classification", "decision_no", "decision_date",
     "last_reason"})
 
@@ -120,9 +120,9 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
         dest = next_state(state, ev)
         assert dest is transition.dest  # the Machine and the table are built from one source
         changes = effects.apply(ctx, dest)
-        changes.update(open_step(rules, dossier, dest, at))
         version = dossier["version"] + 1
         seq = dossier["audit_seq"] + 1
+        changes.update(open_step(rules, dossier, dest, at, seq))
         head = audit.append(
             conn, dossier_id=dossier_id, seq=seq, prev_hash=dossier["audit_head"], event=ev.value,
             from_state=state.value, to_state=dest.value, version=version, actor_id=actor.id,

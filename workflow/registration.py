@@ -143,7 +143,7 @@ def _insert(conn: Connection, unit: dict[str, Any], year: int, rule_set_id: int,
         "commune_code": unit["commune_code"], "returns": {}, "audit_seq": 0, "audit_head": "",
         "created_at": at, "updated_at": at, "escalation_level": 0,
     }
-    row.update(open_step(rules, row | {"id": None}, INITIAL, at))
+    row.update(open_step(rules, row | {"id": None}, INITIAL, at, seq=1))
     row["id"] = conn.execute(_INSERT, row).scalar_one()
     head = audit.append(conn, dossier_id=row["id"], seq=1, prev_hash=audit.GENESIS,
                         event=audit.REGISTER, from_state=None, to_state=INITIAL.value, version=1,

@@ -22,3 +22,23 @@ def lifecycle(db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"
     if db not in ("sqlite", "postgres"):
         raise typer.BadParameter("--db is sqlite or postgres")
     typer.echo(json.dumps(bench.run(db=db, dossiers=dossiers, connections=connections)))
+
+
+@bench_app.command("verify")
+def verify(db: str = typer.Option("sqlite", "--db"),
+           events: int = typer.Option(1_000_000, "--events")) -> None:
+    """Seed valid five-row trails, then time `audit verify` over all of them."""
+    from workflow import bench
+
+    typer.echo(json.dumps(bench.run_verify(db=db, events=events)))
+
+
+@bench_app.command("sweep")
+def sweep(db: str = typer.Option("sqlite", "--db"),
+          sizes: str = typer.Option("10000,1000000", "--sizes", help="dossier counts, comma-separated"),
+          due_pct: float = typer.Option(1.0, "--due-pct")) -> None:
+    """One sweep with due_pct% of the dossiers due, and an idle sweep, at each size."""
+    from scheduler import bench
+
+    typer.echo(json.dumps(bench.run(db=db, sizes=tuple(int(s) for s in sizes.split(",")),
+                                    due_pct=due_pct)))

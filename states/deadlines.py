@@ -1,0 +1,163 @@
+"""Deadlines and the escalation ladder, as data in a rule set's ``deadlines`` section.
+
+A step's deadline is the earlier of its calendar date (the law gives dates: a KDC decision
+before 15/11, the others before 20/11; provinces set earlier internal dates) and an optional
+limit in working days from when the step opened (a province may add one). Steps are named by the
+state the dossier waits in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from states.authority import Level, authority
+from states.calendar import (add_working_days, end_of_local_day, local_date, start_of_local_day,
+                             working_day_deadline)
+from states.lifecycle import STEP_OF_STATE, Role, State
+from states.subjects import ManagingLevel, SubjectType
+
+OPEN_STEPS = tuple(s.value for s in STEP_OF_STATE)
+
+
+class StepDeadline(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    by: str | None = Field(default=None, description="calendar date in the dossier's year, MM-DD")
+    working_days: int | None = Field(default=None, ge=1, le=120)
+
+    @field_validator("by")
+    @classmethod
+    def _month_day(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(f"2024-{value}")  # a leap year accepts 02-29
+            except ValueError:
+                raise ValueError(f"'{value}' is not a month-day like 11-05") from None
+        return value
+
+
+class Ladder(BaseModel):
+    """Level 1 'due soon' N working days before the deadline (to the step's own authority),
+    level 2 'overdue' at the deadline (to the supervising authority), level 3 'long overdue' M
+    working days after it (to the province's steering committee)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    due_soon_working_days: int = Field(default=2, ge=0, le=30)
+    long_overdue_working_days: int = Field(default=5, ge=1, le=60)
+
+
+def _national_steps() -> dict[str, dict[str, StepDeadline]]:
+    # KDC: window ends 31/10, decision before 15/11. Others: self-classification dossiers
+    # before 05/11 (Quảng Ngãi, Đồng Nai), decision before 20/11. Review and verification dates
+    # between them are this engine's defaults: a province overrides them.
+    kdc = {"registered": "10-31", "self_scored": "11-05", "commune_reviewed": "11-10",
+           "police_verified": "11-15"}
+    other = {"registered": "11-05", "self_scored": "11-10", "commune_reviewed": "11-15",
+             "police_verified": "11-20"}
+    return {s.value: {step: StepDeadline(by=(kdc if s is SubjectType.KDC else other)[step])
+                      for step in OPEN_STEPS} for s in SubjectType}
+
+
+class DeadlineRules(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    steps: dict[SubjectType, dict[str, StepDeadline]] = Field(default_factory=_national_steps)
+    ladder: Ladder = Ladder()
+
+    @field_validator("steps")
+    @classmethod
+    def _known_steps(cls, steps):
+        bad = sorted({k for per in steps.values() for k in per} - set(OPEN_STEPS))
+        if bad:
+            raise ValueError(f"unknown steps {bad}: steps are {list(OPEN_STEPS)}")
+        return steps
+
+
+def default_deadline_rules() -> DeadlineRules:
+    return DeadlineRules()
+
+
+@lru_cache(maxsize=256)
+def parse(section_json: str) -> DeadlineRules:
+    return DeadlineRules.model_validate_json(section_json) if section_json not in ("", "{}") \
+        else DeadlineRules()
+
+
+def step_due_at(rules: DeadlineRules, subject: SubjectType, step_state: State, year: int,
+                opened_at: datetime) -> datetime | None:
+    """The deadline of the step the dossier enters at ``opened_at``: the earlier of the calendar
+    date and the working-day limit; None for a closed state or a step without either."""
+    if step_state not in STEP_OF_STATE:
+        return None
+    spec = rules.steps.get(subject, {}).get(step_state.value)
+    if spec is None:
+        return None
+    candidates = []
+    if spec.by:
+        candidates.append(end_of_local_day(date.fromisoformat(f"{year}-{spec.by}")))
+    if spec.working_days:
+        candidates.append(working_day_deadline(opened_at, spec.working_days))
+    return min(candidates) if candidates else None
+
+
+def escalation_times(ladder: Ladder, due_at: datetime) -> dict[int, datetime]:
+    """When each level falls due for a step with this deadline (UTC)."""
+    due_day = local_date(due_at)
+    soon = add_working_days(due_day, -ladder.due_soon_working_days) if ladder.due_soon_working_days \
+        else due_day
+    return {
+        1: min(start_of_local_day(soon), due_at),
+        2: due_at,
+        3: end_of_local_day(add_working_days(due_day, ladder.long_overdue_working_days)),
+    }
+
+
+def next_level(ladder: Ladder, due_at: datetime, current: int) -> tuple[int, datetime] | None:
+    """The first level above ``current`` and when it falls due; None after the last level."""
+    for level, at in sorted(escalation_times(ladder, due_at).items()):
+        if level > current:
+            return level, at
+    return None
+
+
+@dataclass(frozen=True)
+class EscalationTarget:
+    role: str
+    level: str
+    label_vi: str
+    label_en: str
+
+
+# Who supervises whom, for level 2: the commune's UBND chairman supervises the commune reviewer,
+# the provincial police the commune police, the provincial UBND a commune UBND; the province's
+# steering committee (province_admin) supervises the province-level authorities.
+SUPERVISOR: dict[tuple[Role, Level], tuple[Role, Level]] = {
+    (Role.UNIT, Level.UNIT): (Role.COMMUNE_REVIEWER, Level.COMMUNE),
+    (Role.COMMUNE_REVIEWER, Level.COMMUNE): (Role.UBND, Level.COMMUNE),
+    (Role.POLICE, Level.COMMUNE): (Role.POLICE, Level.PROVINCE),
+    (Role.UBND, Level.COMMUNE): (Role.UBND, Level.PROVINCE),
+    (Role.POLICE, Level.PROVINCE): (Role.PROVINCE_ADMIN, Level.PROVINCE),
+    (Role.UBND, Level.PROVINCE): (Role.PROVINCE_ADMIN, Level.PROVINCE),
+}
+LEVEL_WORDS = {1: ("Sắp đến hạn", "due soon"), 2: ("Quá hạn", "overdue"),
+               3: ("Quá hạn kéo dài", "long overdue")}
+
+
+def escalation_target(step_state: State, level: int, managing: ManagingLevel,
+                      subject: SubjectType) -> EscalationTarget:
+    owner = authority(subject, managing, STEP_OF_STATE[step_state])
+    if level == 1:
+        role, where = owner.role, owner.level
+    elif level == 2:
+        role, where = SUPERVISOR[(owner.role, owner.level)]
+    else:
+        role, where = Role.PROVINCE_ADMIN, Level.PROVINCE
+    vi, en = LEVEL_WORDS[level]
+    return EscalationTarget(role.value, where.value,
+                            f"{vi}: bước '{step_state.value}' của {owner.role.value} cấp {owner.level.value}",
+                            f"{en}: step '{step_state.value}' owed by {owner.role.value} ({owner.level.value})")

@@ -1,0 +1,50 @@
+"""APScheduler wiring: in-memory jobs that coalesce and never drop a late run; the API embeds it;
+`dossier sweep --at` runs one sweep as if at that local time."""
+
+from __future__ import annotations
+
+import json
+
+import time_machine
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.cli import app as cli
+from scheduler import runner
+from states.lifecycle import State
+from tests.engine.helpers import walk
+from tests.factories import build_world
+
+
+def test_jobs_coalesce_and_run_however_late():
+    sched = runner.build()
+    sched.start(paused=True)  # job defaults are applied when the scheduler takes the jobs
+    jobs = {j.id: j for j in sched.get_jobs()}
+    assert set(jobs) == {"escalation-sweep", "outbox-delivery"}
+    for job in jobs.values():
+        assert job.coalesce is True and job.max_instances == 1
+        assert job.misfire_grace_time is None  # APScheduler's default of 1 s drops late runs
+    assert list(sched._jobstores) == ["default"]
+    assert type(sched._jobstores["default"]).__name__ == "MemoryJobStore"
+    sched.shutdown(wait=False)
+
+
+def test_the_api_process_embeds_the_clock(engine):
+    with TestClient(create_app()) as client:
+        assert client.get("/healthz").status_code == 200
+        clock = client.app.state.scheduler
+        assert clock is not None and clock.running
+    assert not clock.running
+
+
+def test_sweep_at_a_local_time(engine):
+    world = build_world()
+    walk(world, world.units["DN"], world.actor("unit", "DN"), State.REGISTERED)
+    with time_machine.travel("2026-11-01T00:00:00Z", tick=False):
+        before = CliRunner().invoke(cli, ["sweep", "--at", "2026-11-03T07:59"])
+        after = CliRunner().invoke(cli, ["sweep", "--at", "2026-11-03T08:00"])
+    assert json.loads(before.stdout)["escalated"] == 0
+    assert json.loads(after.stdout)["escalated"] == 1
+    bad = CliRunner().invoke(cli, ["sweep", "--at", "next tuesday"])
+    assert bad.exit_code != 0
