@@ -196,10 +196,11 @@ def evaluate(criteria: Iterable[Criterion], assessment: Mapping[str, Any]) -> li
     if reasons:
         raise InvalidAssessment(reasons)
     answers = assessment["answers"]
-    return [_judge(c, answers[c.id]) for c in criteria if c.measure is None]
+    return [judge(c, answers[c.id]) for c in criteria if c.measure is None]
 
 
-def _judge(c: Criterion, answer: Mapping[str, Any]) -> CriterionResult:
+def judge(c: Criterion, answer: Mapping[str, Any]) -> CriterionResult:
+    """One unit-answered criterion judged on its (valid) answer."""
     if c.kind in _BOOLEAN_KINDS:
         if answer["met"]:
             return CriterionResult(c, True, "đạt", "met")
@@ -253,6 +254,35 @@ def disqualifying_reasons(criteria: Iterable[Criterion], assessment: Any) -> lis
     """Unexempted NEG, failed PCT, failed FORCE: what commune review and police verification
     refuse (the reviewer returns the dossier or the UBND rejects it)."""
     return unmet_reasons(criteria, assessment, DISQUALIFYING_KINDS)
+
+
+def is_met(c: Criterion, answer: Mapping[str, Any]) -> bool:
+    """Whether a (valid) answer meets its criterion, without building the words: the hot path."""
+    if c.kind is CriterionKind.NEG:
+        return not answer["happened"] or answer.get("exemption") is not None
+    if c.kind is CriterionKind.PCT:
+        return pct_met(answer["numerator"], answer["denominator"], c.threshold_pct or 0)
+    return answer["met"] is True
+
+
+def stored_unmet_reasons(criteria: Iterable[Criterion], assessment: Any,
+                         kinds: Iterable[CriterionKind] | None = None) -> list[str]:
+    """``unmet_reasons`` for an assessment the engine stored after validating it under the same
+    rule set (rule sets never change): judged without validating it again. Anything that does not
+    have the validated shape falls back to the full check, which names the problem."""
+    wanted = frozenset(kinds) if kinds is not None else None
+    try:
+        answers = assessment["answers"]
+        return [judge(c, answers[c.id]).reason() for c in criteria
+                if c.measure is None and (wanted is None or c.kind in wanted)
+                and not is_met(c, answers[c.id])]
+    except (KeyError, TypeError):
+        return unmet_reasons(criteria, assessment, kinds)
+
+
+def stored_disqualifying_reasons(criteria: Iterable[Criterion], assessment: Any) -> list[str]:
+    """``disqualifying_reasons`` for a stored, already validated assessment."""
+    return stored_unmet_reasons(criteria, assessment, DISQUALIFYING_KINDS)
 
 
 # ------------------------------------------------------------------------------------------------

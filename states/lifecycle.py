@@ -119,11 +119,16 @@ class Transition:
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(Event.SUBMIT_SELF_SCORE, (State.REGISTERED,), State.SELF_SCORED, Step.SELF_ASSESS),
-    Transition(Event.COMMUNE_APPROVE, (State.SELF_SCORED,), State.COMMUNE_REVIEWED, Step.REVIEW),
-    Transition(Event.POLICE_VERIFY, (State.COMMUNE_REVIEWED,), State.POLICE_VERIFIED, Step.VERIFY),
+    # Guards are named here and defined in workflow/guards.py; each gives reasons, not booleans.
+    Transition(Event.SUBMIT_SELF_SCORE, (State.REGISTERED,), State.SELF_SCORED, Step.SELF_ASSESS,
+               guards=("self_assessment", "self_scores", "papers")),
+    Transition(Event.COMMUNE_APPROVE, (State.SELF_SCORED,), State.COMMUNE_REVIEWED, Step.REVIEW,
+               guards=("no_disqualifier",)),
+    Transition(Event.POLICE_VERIFY, (State.COMMUNE_REVIEWED,), State.POLICE_VERIFIED, Step.VERIFY,
+               guards=("verified_assessment", "verified_scores")),
     Transition(Event.RECOGNISE, (State.POLICE_VERIFIED,), State.RECOGNISED, Step.DECIDE,
-               required=("decision_no", "decision_date")),
+               required=("decision_no", "decision_date"),
+               guards=("every_criterion_met", "commune_units")),
     Transition(Event.REJECT, REVIEW_STATES, State.REJECTED, Step.DECIDE, required=("reason",)),
     Transition(Event.RETURN_FOR_REVISION, REVIEW_STATES, State.REGISTERED, Step.CURRENT,
                required=("reason",), guards=("return_limit",)),

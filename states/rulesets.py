@@ -288,6 +288,23 @@ def apply_override(base: RuleSet, override: Override | Mapping[str, Any]) -> Rul
     return RuleSet.model_validate(body)
 
 
+def national_floor_problems(rules: RuleSet) -> list[str]:
+    """A province may add criteria, never drop or retype a national one: the problems of a
+    province's rule set against the national checklist of its subject type (none for national)."""
+    if rules.province_code is None:
+        return []
+    own = {c.id: c for c in rules.criteria}
+    problems = []
+    for c in checklist(rules.subject_type):
+        if c.id not in own:
+            problems.append(f"criteria: tỉnh không được bỏ tiêu chí quốc gia {c.id} / a province "
+                            f"cannot drop the national criterion {c.id} ({c.label_en})")
+        elif own[c.id].kind is not c.kind or own[c.id].measure is not c.measure:
+            problems.append(f"criteria: tiêu chí quốc gia {c.id} phải giữ loại {c.kind.value} / the "
+                            f"national criterion {c.id} must keep its kind {c.kind.value}")
+    return problems
+
+
 def registration_window_reasons(rules: RuleSet, day: date) -> list[str]:
     """Why registering on ``day`` for ``rules.year`` is refused: outside the rule set's window."""
     start, end = rules.policy.registration_window.bounds(rules.year)

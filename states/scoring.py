@@ -278,6 +278,14 @@ def award_points(collective: int, individual: int) -> int:
 # Score sheets
 
 
+def _exact(value: Any) -> int | Decimal:
+    """A score as an exact number: whole scores stay ints (the common case, and the cheap one),
+    others become a Decimal built from their text."""
+    if type(value) is int:
+        return value
+    return _decimal(value)
+
+
 def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
@@ -289,8 +297,13 @@ def _is_number(value: Any) -> bool:
     return not isinstance(value, float) or math.isfinite(value)
 
 
-def _fmt(points: Decimal) -> str:
+def _fmt(points: int | Decimal) -> str:
+    if isinstance(points, int):
+        return str(points)
     return format(points.normalize(), "f") if points == points.to_integral() else str(points)
+
+
+_MISSING = object()
 
 
 def score_sheet_reasons(table: ScoreTable, sheet: Any, *,
@@ -311,17 +324,20 @@ def score_sheet_reasons(table: ScoreTable, sheet: Any, *,
         if key not in items:
             reasons.append(f"Mục '{key}' không có trong bảng điểm / unknown item '{key}': the table "
                            f"has {', '.join(items)}")
-    good: dict[str, Decimal] = {}
+    good: dict[str, int | Decimal] = {}
     for item in table.walk():
+        value = sheet.get(item.id, _MISSING)
+        if type(value) is int and 0 <= value <= item.max_points:  # the common case, first
+            good[item.id] = value
+            continue
         vi, en = item.name()
-        if item.id not in sheet:
+        if value is _MISSING:
             reasons.append(f"{vi}: chưa chấm điểm / {en}: no score given")
             continue
-        value = sheet[item.id]
         if not _is_number(value):
             reasons.append(f"{vi}: điểm '{value}' không phải là số / {en}: '{value}' is not a number")
             continue
-        points = _decimal(value)
+        points = _exact(value)
         if points < 0:
             reasons.append(f"{vi}: điểm {_fmt(points)} âm / {en}: {_fmt(points)} is negative")
         elif points > item.max_points:
@@ -331,7 +347,7 @@ def score_sheet_reasons(table: ScoreTable, sheet: Any, *,
             good[item.id] = points
     for item in table.items:
         if item.sub_items and all(i.id in good for i in (item, *item.sub_items)):
-            subs = sum((good[s.id] for s in item.sub_items), Decimal(0))
+            subs = sum(good[s.id] for s in item.sub_items)
             if subs != good[item.id]:
                 vi, en = item.name()
                 codes = "+".join(s.code for s in item.sub_items)

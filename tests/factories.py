@@ -21,8 +21,17 @@ class World:
     units: dict[str, dict] = field(default_factory=dict)
     actors: dict[tuple[str, str], Actor] = field(default_factory=dict)
 
+    reps: dict[int, Actor] = field(default_factory=dict)  # unit id -> its representative
+
     def actor(self, role: str, where: str = "own") -> Actor:
         return self.actors[(role, where)]
+
+    def unit_actor(self, unit: dict) -> Actor:
+        """The unit's representative, created on first use for units made outside the world."""
+        if unit["id"] not in self.reps:
+            self.reps[unit["id"]] = create_user(name=f"Đại diện {unit['name']}", role="unit",
+                                                unit_id=unit["id"])[0]
+        return self.reps[unit["id"]]
 
 
 def build_world() -> World:
@@ -56,6 +65,5 @@ def build_world() -> World:
         name="reviewer tỉnh khác", role="commune_reviewer",
         territory_code=f"commune:{other_province_commune}")[0]
     for key, unit in w.units.items():
-        w.actors[("unit", key)] = create_user(name=f"Đại diện {unit['name']}", role="unit",
-                                              unit_id=unit["id"])[0]
+        w.actors[("unit", key)] = w.unit_actor(unit)
     return w

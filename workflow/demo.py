@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from states import examples
 from states.lifecycle import Event, Role
 from states.territory import communes_of, province
-from states.rulesets import Policy, RuleSet
+from states.rulesets import Policy, RegistrationWindow, RuleSet
 from states.subjects import SubjectType
 from workflow import engine as wf
 from workflow import rulesets
@@ -29,14 +30,24 @@ def is_empty(engine: Engine | None = None) -> bool:
         return conn.execute(select(func.count()).select_from(Unit.__table__)).scalar_one() == 0
 
 
-# Payloads the demo uses for each event; rule-checking events get theirs from ``demo_payload``.
 def demo_payload(event: Event, dossier: dict[str, Any]) -> dict[str, Any]:
+    """The payload the demo sends with each event: valid data from ``states.examples``."""
+    if event is Event.SUBMIT_SELF_SCORE:
+        return examples.submit_payload(dossier["subject_type"])
+    if event is Event.POLICE_VERIFY:
+        return examples.verify_payload(dossier["subject_type"])
     if event is Event.RECOGNISE:
-        return {"decision_no": f"{dossier['id']}/QĐ-UBND", "decision_date": "2026-11-12"}
+        return examples.decision_payload(f"{dossier['id']}/QĐ-UBND", "2026-11-12")
     if event in (Event.REJECT, Event.RETURN_FOR_REVISION, Event.REVOKE):
         return {"reason": "Thiếu biên bản họp tự đánh giá / the self-assessment minutes are missing",
                 "decision_no": f"{dossier['id']}/QĐ-TH"}
     return {}
+
+
+def registration_moment(year: int, now: datetime | None = None) -> datetime:
+    """Now when seeding the current year; a day inside quarter I when seeding another year."""
+    now = now or datetime.now(UTC)
+    return now if now.year == year else datetime(year, 3, 2, 2, 0, tzinfo=UTC)
 
 
 PATHS: dict[str, list[Event]] = {
@@ -67,12 +78,14 @@ def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any
                       "territory": territory or f"unit {unit_id}"})
         return actor
 
-    # The demo province adds the revocation switch the national text lacks (domain.md).
+    # The demo province adds the revocation switch the national text lacks (domain.md), and keeps
+    # registration open all year (as Đồng Nai extended it in 2025) so the demo seeds on any day.
     with write_transaction(engine) as conn:
         for subject in SubjectType:
-            rulesets.publish(conn, RuleSet(province_code=DEMO_PROVINCE, year=year,
-                                           subject_type=subject,
-                                           policy=Policy(revocation_enabled=True)))
+            rulesets.publish(conn, RuleSet(
+                province_code=DEMO_PROVINCE, year=year, subject_type=subject,
+                policy=Policy(revocation_enabled=True,
+                              registration_window=RegistrationWindow(start="01-01", end="12-31"))))
     province_seat = f"province:{DEMO_PROVINCE}"
     deciders = {"province": {Role.POLICE: user("Công an tỉnh Quảng Ngãi", Role.POLICE, province_seat),
                              Role.UBND: user("UBND tỉnh Quảng Ngãi", Role.UBND, province_seat)}}
@@ -96,7 +109,8 @@ def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any
     for i, unit in enumerate(units):
         label, path = paths[i % len(paths)]
         rep = user(f"Đại diện {unit['name']}", Role.UNIT, unit_id=unit["id"])
-        d = register(unit["id"], year, rep, engine=engine)
+        d = register(unit["id"], year, rep, examples.registration_payload(unit["subject_type"]),
+                     now=registration_moment(year), engine=engine)
         for event in path:
             actor = _actor_for(event, d, rep, deciders)
             d = wf.fire(d["id"], event, actor, demo_payload(event, d), d["version"], engine=engine)

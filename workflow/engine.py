@@ -141,12 +141,17 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
         return dossier
 
 
-def get(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:
-    with read_connection(engine) as conn:
-        row = conn.execute(_SELECT, {"dossier_id": dossier_id}).first()
+def load(conn: Connection, dossier_id: int) -> dict[str, Any]:
+    """The dossier row as a dict, read without a lock (raises NotFound)."""
+    row = conn.execute(_SELECT, {"dossier_id": dossier_id}).first()
     if row is None:
         raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
     return dict(row._mapping)
+
+
+def get(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:
+    with read_connection(engine) as conn:
+        return load(conn, dossier_id)
 
 
 def actions_for(conn: Connection, dossier: dict[str, Any], actor: Actor, rules: RuleSet,
@@ -166,8 +171,9 @@ def actions_for(conn: Connection, dossier: dict[str, Any], actor: Actor, rules: 
                 reasons.extend(_refusals(GuardContext(conn, dossier, rules, t, {}, actor, now),
                                          with_payload=False))
         vi, en = EVENT_LABELS[t.event]
+        requires = [*t.required, *(f for g in t.guards for f in GUARDS[g].fields(rules))]
         out.append({"event": t.event.value, "label_vi": vi, "label_en": en,
-                    "allowed": not reasons, "reasons": reasons, "requires": list(t.required)})
+                    "allowed": not reasons, "reasons": reasons, "requires": requires})
     return out
 
 
@@ -176,12 +182,9 @@ def allowed_actions(dossier_id: int, actor: Actor, *, now: datetime | None = Non
     """Every event, with "allowed" or the reasons why not, for this actor on this dossier now.
     Payload fields (reason, decision number, assessment) are listed under "requires"."""
     with read_connection(engine) as conn:
-        row = conn.execute(_SELECT, {"dossier_id": dossier_id}).first()
-        if row is None:
-            raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
-        dossier = dict(row._mapping)
+        dossier = load(conn, dossier_id)
         rules = rulesets.load(conn, dossier["rule_set_id"])
         return actions_for(conn, dossier, actor, rules, _now(now))
 
 
-__all__ = ["fire", "get", "allowed_actions", "actions_for", "STEP_OF_STATE"]
+__all__ = ["fire", "get", "load", "allowed_actions", "actions_for", "STEP_OF_STATE"]

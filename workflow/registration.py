@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from states.assessment import pct_result
+from states.criteria import CriterionKind
 from states.lifecycle import INITIAL, Role, State
-from states.rulesets import RuleSet
+from states.rulesets import RuleSet, registration_window_reasons
 from states.subjects import SubjectType
 from workflow import audit, rulesets
 from workflow.actors import Actor
@@ -39,6 +41,46 @@ def registration_check(name: str):
         REGISTRATION_CHECKS[name] = fn
         return fn
     return register
+
+
+# Vietnam keeps UTC+7 all year (no daylight saving): the day a registration falls on is that day
+# in Vietnam, so 31/3 at 20:00 UTC is already 1/4 there.
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+
+
+@registration_check("window")
+def _window(conn, unit, year, rules: RuleSet, payload, now: datetime) -> list[str]:
+    return registration_window_reasons(rules, now.astimezone(VIETNAM).date())
+
+
+HOUSEHOLD_KEYS = ("registered", "total")
+
+
+@registration_check("households")
+def _households(conn, unit, year, rules: RuleSet, payload, now) -> list[str]:
+    """A residential area registers with its households counted: every one must have registered
+    (the checklist's 100% criterion; its threshold comes from the rule set)."""
+    if unit["subject_type"] != SubjectType.KDC.value:
+        return []
+    counts = payload.get("households")
+    if (not isinstance(counts, dict)
+            or not all(isinstance(counts.get(k), int) and not isinstance(counts.get(k), bool)
+                       for k in HOUSEHOLD_KEYS)):
+        return ["Khu dân cư đăng ký cần số hộ: {\"households\": {\"registered\": n, \"total\": "
+                "m}} / a residential area registers with its household counts: {\"households\": "
+                "{\"registered\": n, \"total\": m}}"]
+    registered, total = counts["registered"], counts["total"]
+    if total <= 0 or not 0 <= registered <= total:
+        return [f"Số hộ không hợp lệ: {registered}/{total} / household counts {registered} of "
+                f"{total} are not valid (0 <= registered <= total, total > 0)"]
+    criterion = next((c for c in rules.criteria if c.kind is CriterionKind.PCT
+                      and c.measure is None and c.threshold_pct == 100), None)
+    if criterion is None:
+        return [] if registered == total else [
+            f"Mới có {registered}/{total} hộ đăng ký, cần 100% / {registered} of {total} "
+            "households registered: every one must"]
+    result = pct_result(criterion, registered, total)
+    return [] if result.met else [result.reason()]
 
 
 def _may_register(actor: Actor, unit: dict[str, Any]) -> str | None:

@@ -6,12 +6,18 @@ Rows are immutable (a new version is a new row), so a parsed rule set is cached 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from states.rulesets import RuleSet, national_default
+from states.lifecycle import Role
+from states.rulesets import (RuleSet, check_rule_set, national_default,
+                             national_floor_problems)
 from states.subjects import SubjectType
+from workflow.actors import Actor
+from workflow.db import read_connection, write_transaction
+from workflow.errors import Forbidden, InvalidInput, NotFound
 from workflow.models import NATIONAL, RuleSetRow
 
 rule_set_table = RuleSetRow.__table__
@@ -76,3 +82,110 @@ def publish(conn: Connection, rules: RuleSet, published_by: int | None = None) -
         "published_by": published_by}).scalar_one()
     _cache[new_id] = rules
     return new_id
+
+
+# ------------------------------------------------------------------------------------------------
+# Publishing and reading, for the command line (and the API): validated, every error listed.
+
+
+def _who_may_publish(actor: Actor | None, province_code: int | None) -> str | None:
+    """A province's rule set is published by a province administrator of that province; the
+    national default only by the operator (no user)."""
+    if actor is None:
+        return None
+    if actor.role is not Role.PROVINCE_ADMIN:
+        return (f"Chỉ quản trị cấp tỉnh mới ban hành bộ quy tắc (vai trò của bạn: "
+                f"{actor.role.value}) / only a province administrator publishes rule sets "
+                f"(your role: {actor.role.value})")
+    if province_code is None:
+        return ("Bộ quy tắc quốc gia do người vận hành hệ thống ban hành / the national rule set "
+                "is published by the operator, not by a province")
+    if actor.province_code != province_code:
+        return (f"Bạn quản trị tỉnh {actor.province_code}, không ban hành cho tỉnh "
+                f"{province_code} / you administer province {actor.province_code}, not "
+                f"{province_code}")
+    return None
+
+
+def publish_bodies(bodies: Any, by: Actor | None = None,
+                   engine: Engine | None = None) -> list[dict[str, Any]]:
+    """Publish one rule set body or a list of them (e.g. one per subject type), all or nothing.
+    Every body is validated first and every error of every body is listed (``InvalidInput``);
+    each is stored as the next version of its (province, year, subject type). A body's own
+    ``version`` is ignored: the store numbers versions. Open dossiers keep the version they
+    were pinned to at registration."""
+    many = isinstance(bodies, list)
+    items = bodies if many else [bodies]
+    if not items:
+        raise InvalidInput(["Tệp không có bộ quy tắc nào / the file holds no rule set"])
+    reasons: list[str] = []
+    parsed: list[RuleSet] = []
+    for i, body in enumerate(items):
+        where = f"[{i}] " if many else ""
+        if not isinstance(body, dict):
+            reasons.append(f"{where}bộ quy tắc phải là một đối tượng JSON / a rule set must be a "
+                           "JSON object")
+            continue
+        problems = check_rule_set(body)
+        if not problems:
+            rules = RuleSet.model_validate(body)
+            problems = national_floor_problems(rules)
+            parsed.append(rules)
+        reasons += [f"{where}{p}" for p in problems]
+    keys = [r.key for r in parsed]
+    for key in sorted(set(keys), key=str):
+        if keys.count(key) > 1:
+            n = keys.count(key)
+            reasons.append(f"Bộ quy tắc {_key_text(key)} xuất hiện {n} lần trong tệp / rule set "
+                           f"{_key_text(key)} is listed {n} times")
+    if reasons:
+        raise InvalidInput(reasons)
+    for rules in parsed:
+        problem = _who_may_publish(by, rules.province_code)
+        if problem:
+            raise Forbidden(problem)
+    out = []
+    with write_transaction(engine) as conn:
+        for rules in parsed:
+            new_id = publish(conn, rules, by.id if by is not None else None)
+            out.append(describe(conn, new_id))
+    return out
+
+
+def _key_text(key: tuple[int | None, int, Any]) -> str:
+    province, year, subject = key
+    return f"({'national' if province is None else province}, {year}, {SubjectType(subject).value})"
+
+
+def describe(conn: Connection, rule_set_id: int) -> dict[str, Any]:
+    row = conn.execute(select(_t).where(_t.c.id == rule_set_id)).one()
+    province = None if row.province_code == NATIONAL else row.province_code
+    return {"id": row.id, "province_code": province,
+            "year": row.year, "subject_type": row.subject_type, "version": row.version,
+            "published_at": row.published_at, "published_by": row.published_by}
+
+
+def find(province_code: int | None, year: int, subject: SubjectType | str,
+         version: int | None = None, engine: Engine | None = None) -> dict[str, Any]:
+    """The rule set a dossier registered now would be pinned to (or a given version), read-only:
+    the province's newest, else the stored national one, else the national default not stored
+    yet (``id`` None). Raises NotFound for a version that does not exist."""
+    subject = SubjectType(subject)
+    with read_connection(engine) as conn:
+        if version is not None:
+            row = conn.execute(select(_t.c.id).where(
+                _t.c.province_code == (province_code or NATIONAL), _t.c.year == year,
+                _t.c.subject_type == subject.value, _t.c.version == version)).first()
+            if row is None:
+                raise NotFound(f"Không có phiên bản {version} của bộ quy tắc "
+                               f"{_key_text((province_code, year, subject))} / there is no version "
+                               f"{version} of rule set {_key_text((province_code, year, subject))}")
+        else:
+            row = conn.execute(_IN_FORCE, {"province": province_code or NATIONAL, "year": year,
+                                           "subject": subject.value}).first()
+        if row is None:
+            return {"id": None, "province_code": None, "year": year, "subject_type": subject.value,
+                    "version": None, "published_at": None, "published_by": None,
+                    "note": "national default, not stored yet (it is stored at the first "
+                            "registration)", "rules": national_default(year, subject)}
+        return {**describe(conn, row.id), "rules": load(conn, row.id)}

@@ -25,8 +25,12 @@ def emit(value: Any) -> None:
 
 
 def fail(err: WorkflowError) -> None:
-    typer.echo(f"error: {err.detail}", err=True)
-    for reason in getattr(err, "reasons", []) or []:
+    reasons = getattr(err, "reasons", []) or []
+    if len(reasons) > 1:  # a title, then one reason a line (not all of them joined on the first)
+        typer.echo(f"error: {err.title} ({len(reasons)})", err=True)
+    else:
+        typer.echo(f"error: {err.detail}", err=True)
+    for reason in reasons:
         if reason != err.detail:
             typer.echo(f"  - {reason}", err=True)
     raise typer.Exit(code=2)

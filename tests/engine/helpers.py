@@ -5,25 +5,38 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
+
+from states import examples
 from states.authority import Level, authority
 from states.lifecycle import Event, State, TRANSITION_BY_EVENT, step_for
 from states.rulesets import Policy, RuleSet
 from states.subjects import ManagingLevel, SubjectType
 from workflow import engine as wf
 from workflow import rulesets
-from workflow.db import write_transaction
+from workflow.db import read_connection, write_transaction
+from workflow.models import Dossier, Unit
 from workflow.registration import register
 from workflow.units import create_unit
-from workflow.users import create_user
 from tests.factories import PROVINCE, World
 
 YEAR = 2026
 
 
-def payload_for(event: Event | str, dossier: dict[str, Any] | None = None) -> dict[str, Any]:
+def rules_of(dossier: dict[str, Any]) -> RuleSet:
+    with read_connection() as conn:
+        return rulesets.load(conn, dossier["rule_set_id"])
+
+
+def payload_for(event: Event | str, dossier: dict[str, Any]) -> dict[str, Any]:
+    """A valid payload for ``event`` on ``dossier`` under its pinned rule set (states.examples)."""
     event = Event(event)
+    if event is Event.SUBMIT_SELF_SCORE:
+        return examples.submit_payload(dossier["subject_type"], rules_of(dossier))
+    if event is Event.POLICE_VERIFY:
+        return examples.verify_payload(dossier["subject_type"], rules_of(dossier))
     if event is Event.RECOGNISE:
-        return {"decision_no": "15/QĐ-UBND", "decision_date": "2026-11-12"}
+        return examples.decision_payload("15/QĐ-UBND", "2026-11-12")
     if event is Event.REVOKE:
         return {"decision_no": "20/QĐ-UBND", "reason": "Phát hiện vi phạm sau công nhận"}
     if event in (Event.REJECT, Event.RETURN_FOR_REVISION):
@@ -67,8 +80,7 @@ def new_unit_like(world: World, key: str) -> tuple[dict[str, Any], Any]:
         raise ValueError("a commune has one XA unit")
     unit = create_unit(subject_type=base["subject_type"], commune_code=base["commune_code"],
                        name=f"{base['name']} #", managing_level=base["managing_level"])
-    rep = create_user(name=f"Đại diện {unit['id']}", role="unit", unit_id=unit["id"])[0]
-    return unit, rep
+    return unit, world.unit_actor(unit)
 
 
 def registration_time(year: int) -> datetime:
@@ -76,10 +88,39 @@ def registration_time(year: int) -> datetime:
     return datetime(year, 3, 2, 2, 0, tzinfo=UTC)
 
 
+def register_at(unit: dict[str, Any], rep, year: int = YEAR) -> dict[str, Any]:
+    """Register ``unit`` for ``year`` inside quarter I with a valid registration payload."""
+    return register(unit["id"], year, rep, examples.registration_payload(unit["subject_type"]),
+                    now=registration_time(year))
+
+
+# A commune (XA) is recognised only once the units it manages are: walking one that far first
+# walks every unit its commune manages to recognised for the same year.
+NEEDS_COMMUNE_UNITS = frozenset({State.POLICE_VERIFIED, State.RECOGNISED, State.REVOKED})
+
+
 def walk(world: World, unit: dict[str, Any], rep, state: State, year: int = YEAR) -> dict[str, Any]:
-    d = register(unit["id"], year, rep, now=registration_time(year))
+    if unit["subject_type"] == "XA" and state in NEEDS_COMMUNE_UNITS:
+        recognise_commune_units(world, unit["commune_code"], year)
+    d = register_at(unit, rep, year)
     for event in PATH_TO[state]:
         actor = authorised_actor(world, d, event, rep)
         d = wf.fire(d["id"], event, actor, payload_for(event, d), d["version"])
     assert d["state"] == state.value
     return d
+
+
+def recognise_commune_units(world: World, commune_code: int, year: int) -> None:
+    """Walk every unit the commune manages that has no dossier for ``year`` to recognised."""
+    with read_connection() as conn:
+        units = [dict(r._mapping) for r in conn.execute(
+            select(Unit.__table__).where(Unit.__table__.c.commune_code == commune_code,
+                                         Unit.__table__.c.managing_level == "commune")
+            .order_by(Unit.__table__.c.id))]
+        taken = {r[0] for r in conn.execute(
+            select(Dossier.__table__.c.unit_id).where(Dossier.__table__.c.year == year))}
+    for unit in units:
+        if unit["id"] in taken:
+            continue
+        rep = world.unit_actor(unit)
+        walk(world, unit, rep, State.RECOGNISED, year)

@@ -1,6 +1,6 @@
 from states.lifecycle import Event, State
 from workflow import engine as wf
-from tests.engine.helpers import walk
+from tests.engine.helpers import payload_for, walk
 from tests.factories import build_world
 
 
@@ -19,7 +19,8 @@ def test_each_event_is_allowed_or_says_why(engine):
     unit_view = {a["event"]: a for a in wf.allowed_actions(d["id"], world.actor("unit", "KDC"))}
     assert unit_view["withdraw"]["allowed"]
     d = wf.fire(d["id"], "return_for_revision", world.actor("commune_reviewer"), {"reason": "bổ sung"}, 2)
-    d = wf.fire(d["id"], "submit_self_score", world.actor("unit", "KDC"), {}, 3)
+    d = wf.fire(d["id"], "submit_self_score", world.actor("unit", "KDC"),
+                payload_for("submit_self_score", d), 3)
     again = {a["event"]: a for a in wf.allowed_actions(d["id"], world.actor("commune_reviewer"))}
     assert not again["return_for_revision"]["allowed"]
     assert "already returned" in again["return_for_revision"]["reasons"][0]

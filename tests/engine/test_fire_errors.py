@@ -88,7 +88,7 @@ def test_revocation_is_off_unless_the_rule_set_enables_it(world):
     d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.RECOGNISED)
     before = snapshot()
     with pytest.raises(GuardFailed) as e:
-        wf.fire(d["id"], "revoke", world.actor("ubnd"), payload_for(Event.REVOKE), d["version"])
+        wf.fire(d["id"], "revoke", world.actor("ubnd"), payload_for(Event.REVOKE, d), d["version"])
     assert "revocation" in e.value.reasons[0]
     assert snapshot() == before
 
@@ -97,17 +97,18 @@ def test_a_step_returns_a_dossier_once(world):
     unit, rep = world.units["KDC"], world.actor("unit", "KDC")
     d = walk(world, unit, rep, State.SELF_SCORED)
     d = wf.fire(d["id"], "return_for_revision", world.actor("commune_reviewer"),
-                payload_for(Event.RETURN_FOR_REVISION), d["version"])
+                payload_for(Event.RETURN_FOR_REVISION, d), d["version"])
     assert d["state"] == "registered" and d["returns"] == {"self_scored": 1}
-    d = wf.fire(d["id"], "submit_self_score", rep, {}, d["version"])
+    d = wf.fire(d["id"], "submit_self_score", rep, payload_for(Event.SUBMIT_SELF_SCORE, d),
+                d["version"])
     with pytest.raises(GuardFailed) as e:
         wf.fire(d["id"], "return_for_revision", world.actor("commune_reviewer"),
-                payload_for(Event.RETURN_FOR_REVISION), d["version"])
+                payload_for(Event.RETURN_FOR_REVISION, d), d["version"])
     assert "already returned" in e.value.reasons[0]
     # the next step may still return it once
     d = wf.fire(d["id"], "commune_approve", world.actor("commune_reviewer"), {}, d["version"])
     d = wf.fire(d["id"], "return_for_revision", world.actor("police"),
-                payload_for(Event.RETURN_FOR_REVISION), d["version"])
+                payload_for(Event.RETURN_FOR_REVISION, d), d["version"])
     assert d["returns"] == {"self_scored": 1, "commune_reviewed": 1}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from states import examples
 from workflow import audit
 from workflow.db import read_connection
 from workflow.errors import Forbidden, InvalidInput, NotFound
@@ -13,6 +14,7 @@ from tests.engine.helpers import YEAR, registration_time
 from tests.factories import build_world
 
 NOW = registration_time(YEAR)
+KDC_PAYLOAD = examples.registration_payload("KDC")
 
 
 @pytest.fixture
@@ -29,14 +31,14 @@ def world(engine):
 def test_who_may_register(world, who, allowed):
     unit = world.units["KDC"]
     if allowed:
-        d = register(unit["id"], YEAR, world.actor(*who), now=NOW)
+        d = register(unit["id"], YEAR, world.actor(*who), KDC_PAYLOAD, now=NOW)
         with read_connection() as conn:
             (row,) = audit.trail(conn, d["id"])
         assert (row["event"], row["to_state"], row["actor_id"]) == ("register", "registered",
                                                                     world.actor(*who).id)
     else:
         with pytest.raises(Forbidden):
-            register(unit["id"], YEAR, world.actor(*who), now=NOW)
+            register(unit["id"], YEAR, world.actor(*who), KDC_PAYLOAD, now=NOW)
 
 
 def test_unknown_unit_and_bad_year(world):

@@ -12,9 +12,8 @@ from workflow import audit
 from workflow import engine as wf
 from workflow.db import read_connection
 from workflow.errors import WorkflowError
-from tests.engine.helpers import enable_revocation, payload_for, registration_time
+from tests.engine.helpers import enable_revocation, payload_for, register_at
 from tests.factories import build_world
-from workflow.registration import register
 
 ACTOR_KEYS = [("unit", "own"), ("unit", "other"), ("commune_reviewer", "own"),
               ("commune_reviewer", "other"), ("police", "own"), ("police", "province"),
@@ -32,8 +31,8 @@ def test_random_event_sequences_keep_the_invariants(engine):
             self.year = next(years)
             enable_revocation(year=self.year)
             self.rep = world.actor("unit", unit_key)
-            d = register(world.units[unit_key]["id"], self.year, self.rep,
-                         now=registration_time(self.year))
+            d = register_at(world.units[unit_key], self.rep, self.year)
+            self.dossier = d
             self.id, self.state, self.version, self.accepted = d["id"], d["state"], 1, 0
 
         def actor(self, key):
@@ -47,7 +46,7 @@ def test_random_event_sequences_keep_the_invariants(engine):
               stale=st.booleans(), with_payload=st.booleans())
         def fire(self, event, who, stale, with_payload):
             version = self.version - 1 if stale else self.version
-            payload = payload_for(event) if with_payload else {}
+            payload = payload_for(event, self.dossier) if with_payload else {}
             try:
                 d = wf.fire(self.id, event, self.actor(who), payload, version)
             except WorkflowError:
