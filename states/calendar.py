@@ -46,6 +46,7 @@ def holiday_name(day: date) -> str | None:
     return _vietnam().get(day)
 
 
+@lru_cache(maxsize=8192)
 def add_working_days(day: date, n: int) -> date:
     """The n-th working day after ``day`` (before it when n < 0); n = 0 gives ``day`` itself if
     it is a working day, else the next one."""

@@ -8,9 +8,11 @@ state the dossier waits in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -105,16 +107,17 @@ def step_due_at(rules: DeadlineRules, subject: SubjectType, step_state: State, y
     return min(candidates) if candidates else None
 
 
-def escalation_times(ladder: Ladder, due_at: datetime) -> dict[int, datetime]:
+@lru_cache(maxsize=4096)  # few distinct deadlines: most steps share a calendar date
+def escalation_times(ladder: Ladder, due_at: datetime) -> Mapping[int, datetime]:
     """When each level falls due for a step with this deadline (UTC)."""
     due_day = local_date(due_at)
     soon = add_working_days(due_day, -ladder.due_soon_working_days) if ladder.due_soon_working_days \
         else due_day
-    return {
+    return MappingProxyType({
         1: min(start_of_local_day(soon), due_at),
         2: due_at,
         3: end_of_local_day(add_working_days(due_day, ladder.long_overdue_working_days)),
-    }
+    })
 
 
 def next_level(ladder: Ladder, due_at: datetime, current: int) -> tuple[int, datetime] | None:
