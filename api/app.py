@@ -1,4 +1,4 @@
-"""The FastAPI application."""
+"""The FastAPI application: thin routes over ``workflow``, problem details for every error."""
 
 from __future__ import annotations
 
@@ -6,8 +6,25 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from states.lifecycle import mermaid
+from api import problems
+from api.middleware import ApiMiddleware
+from api.routes import dossiers, meta, units
 from workflow.settings import get_settings
+
+DESCRIPTION = """
+Hồ sơ công nhận **"An toàn về an ninh, trật tự"** (ANTT) — khu dân cư (KDC), xã/phường (XA),
+cơ quan (CQ), doanh nghiệp (DN), cơ sở giáo dục (CSGD) — từ đăng ký đến quyết định của UBND.
+
+The yearly ANTT recognition dossiers, from registration to the People's Committee's decision.
+
+* Authenticate with `Authorization: Bearer <token>` (tokens come from `dossier user add`).
+* Every change sends `If-Match: "<version>"` (the `ETag` of the dossier you read) and may send
+  `Idempotency-Key` so that a retry changes nothing.
+* Errors are RFC 9457 problem details (`application/problem+json`) with Vietnamese and English
+  reasons; a refused event lists every unmet condition under `reasons`.
+* `GET /api/v1/dossiers?awaiting_me=true` is your inbox; `GET /api/v1/dossiers/{id}/actions` says
+  what you may do now and what each event needs.
+"""
 
 
 @asynccontextmanager
@@ -30,14 +47,10 @@ async def lifespan(app: FastAPI):
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Hồ sơ công nhận ANTT / ANTT recognition dossiers", version="0.1.0",
-                  lifespan=lifespan)
-
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/api/v1/workflow.mmd")
-    def workflow_mermaid() -> str:
-        return mermaid()
-
+                  description=DESCRIPTION, lifespan=lifespan)
+    problems.install(app)
+    app.include_router(dossiers.router)
+    app.include_router(units.router)
+    app.include_router(meta.router)
+    app.add_middleware(ApiMiddleware)
     return app

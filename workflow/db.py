@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from workflow.settings import get_settings
 
 _engine: Engine | None = None
+# A transaction the caller already holds: write_transaction joins it instead of opening another,
+# so a caller can add its own rows (an idempotency record) to the engine's one transaction.
+_joined: ContextVar[Connection | None] = ContextVar("joined_transaction", default=None)
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -64,7 +68,12 @@ def is_sqlite(engine: Engine) -> bool:
 
 @contextmanager
 def write_transaction(engine: Engine | None = None) -> Iterator[Connection]:
-    """One write transaction: commits when the block ends, rolls back on any exception."""
+    """One write transaction: commits when the block ends, rolls back on any exception.
+    Inside ``joined(conn)`` it is that transaction, and committing is the joiner's business."""
+    held = _joined.get()
+    if held is not None:
+        yield held
+        return
     engine = engine or get_engine()
     with engine.connect() as conn:
         if is_sqlite(engine):
@@ -79,3 +88,13 @@ def read_connection(engine: Engine | None = None) -> Iterator[Connection]:
     with engine.connect() as conn:
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def joined(conn: Connection) -> Iterator[Connection]:
+    """Make ``write_transaction`` (the engine's, the registration's) use ``conn``'s transaction."""
+    token = _joined.set(conn)
+    try:
+        yield conn
+    finally:
+        _joined.reset(token)

@@ -73,6 +73,9 @@ class Dossier(SQLModel, table=True):
         Index("ix_dossier_year_type", "year", "subject_type", "state"),
         Index("ix_dossier_due", "due_at"),
         Index("ix_dossier_next_escalation", "next_escalation_at"),
+        Index("ix_dossier_province_id", "province_code", "id"),
+        Index("ix_dossier_commune_id", "commune_code", "id"),
+        Index("ix_dossier_unit_year", "unit_id", "year"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -170,3 +173,23 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime
     delivered_at: datetime | None = None
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """The first response to a request sent with an Idempotency-Key, per caller: a retry with the
+    same key and the same request gets it back and fires nothing. Written in the transaction of
+    the change it answers, so a key is never remembered for a change that did not happen."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),
+                      Index("ix_idempotency_created", "created_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)  # sha256 of method, path, If-Match and body
+    status: int
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    etag: str | None = Field(default=None, max_length=40)
+    location: str | None = Field(default=None, max_length=200)
+    created_at: datetime

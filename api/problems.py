@@ -1,0 +1,120 @@
+"""Every error as RFC 9457 problem details (application/problem+json), with a reason a person
+can act on in Vietnamese and English; guard failures list every reason."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workflow.errors import VersionConflict, WorkflowError
+
+log = logging.getLogger("api")
+PROBLEM_JSON = "application/problem+json"
+
+# Vietnamese titles for the statuses the framework itself answers with.
+HTTP_TITLES = {
+    400: "Yêu cầu không hợp lệ / Bad request",
+    401: "Chưa xác thực / Unauthorized",
+    403: "Không có thẩm quyền / Forbidden",
+    404: "Không tìm thấy / Not found",
+    405: "Phương thức không được hỗ trợ / Method not allowed",
+    406: "Không có định dạng phù hợp / Not acceptable",
+    409: "Xung đột / Conflict",
+    412: "Hồ sơ đã thay đổi / Precondition failed",
+    413: "Dữ liệu gửi quá lớn / Content too large",
+    415: "Định dạng dữ liệu không được hỗ trợ / Unsupported media type",
+    422: "Dữ liệu không hợp lệ / Unprocessable content",
+    428: "Thiếu If-Match / Precondition required",
+    500: "Lỗi hệ thống / Internal server error",
+}
+
+
+class ApiProblem(Exception):
+    """A problem the API layer itself raises (headers, body size, authentication)."""
+
+    def __init__(self, status: int, detail: str, *, title: str | None = None,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.extra = status, detail, extra
+        self.title = title or HTTP_TITLES.get(status, "Lỗi / Error")
+        self.headers = headers or {}
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
+            instance: str | None = None, headers: dict[str, str] | None = None,
+            **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def workflow_problem(request: Request, err: WorkflowError) -> JSONResponse:
+    status, headers = err.status, {}
+    extra = dict(err.extra)
+    if isinstance(err, VersionConflict):
+        # Over HTTP the version travels in If-Match: a stale one fails the precondition.
+        status = 412
+        headers["ETag"] = f'"{err.current}"'
+    return problem(status, err.title, err.detail, type_=f"/problems/{_slug(type(err).__name__)}",
+                   instance=request.url.path, headers=headers, **extra)
+
+
+def _field_path(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc]
+    return ".".join(parts)
+
+
+def validation_problem(request: Request, err: RequestValidationError) -> JSONResponse:
+    errors = [{"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""),
+               "type": e.get("type", "")} for e in err.errors()]
+    reasons = [f"{e['field']}: {e['message']}" for e in errors]
+    return problem(422, "Dữ liệu không hợp lệ / Invalid input",
+                   "Kiểm tra các trường được nêu / check the fields listed: " + "; ".join(reasons),
+                   type_="/problems/invalid-input", instance=request.url.path,
+                   errors=errors, reasons=reasons)
+
+
+def http_problem(request: Request, err: StarletteHTTPException) -> JSONResponse:
+    detail = err.detail if isinstance(err.detail, str) else str(err.detail)
+    if err.status_code == 404 and detail == "Not Found":
+        detail = (f"Không có đường dẫn {request.url.path} / there is no {request.url.path}; "
+                  "see /docs")
+    elif err.status_code == 405:
+        detail = (f"{request.method} không dùng được với {request.url.path} / {request.method} is "
+                  f"not allowed on {request.url.path}")
+    return problem(err.status_code, HTTP_TITLES.get(err.status_code, "Lỗi / Error"), detail,
+                   instance=request.url.path, headers=getattr(err, "headers", None))
+
+
+def api_problem(request: Request, err: ApiProblem) -> JSONResponse:
+    return problem(err.status, err.title, err.detail, instance=request.url.path,
+                   headers=err.headers, **err.extra)
+
+
+def unexpected_problem(request: Request, err: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem(500, HTTP_TITLES[500],
+                   "Lỗi không mong đợi; không có thay đổi nào được ghi. Báo quản trị kèm mã yêu cầu "
+                   "/ an unexpected error; nothing was changed. Report it with the request id",
+                   instance=request.url.path,
+                   request_id=request.headers.get("x-request-id"))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(WorkflowError, workflow_problem)
+    app.add_exception_handler(RequestValidationError, validation_problem)
+    app.add_exception_handler(StarletteHTTPException, http_problem)
+    app.add_exception_handler(ApiProblem, api_problem)
+    app.add_exception_handler(Exception, unexpected_problem)

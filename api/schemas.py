@@ -1,0 +1,264 @@
+"""What goes over the wire: request bodies (strict: an unknown field is a 422 naming it) and
+responses, with the users' own terms and examples for /docs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from states.examples import registration_payload, submit_payload
+
+
+class Label(BaseModel):
+    vi: str
+    en: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``reasons`` lists every unmet condition."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "type": "/problems/guard-failed", "title": "Chưa đủ điều kiện / Conditions not met",
+        "status": 422, "detail": "Cần lý do / a written reason is required",
+        "instance": "/api/v1/dossiers/7/events/reject",
+        "reasons": ["Cần lý do / a written reason is required"]}]})
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    reasons: list[str] | None = None
+    current_version: int | None = None
+    allowed_events: list[str] | None = None
+
+
+class Households(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    registered: int = Field(ge=0, description="Số hộ đã đăng ký / households that registered")
+    total: int = Field(gt=0, description="Tổng số hộ / households in the area")
+
+
+class RegisterDossier(BaseModel):
+    """Đăng ký xây dựng mô hình đạt chuẩn ANTT cho một năm / register a unit for a year."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"unit_id": 2, "year": 2026, **registration_payload("KDC")}, {"unit_id": 5, "year": 2026}]})
+
+    unit_id: int = Field(gt=0, description="Đơn vị / the unit")
+    year: int = Field(ge=2020, le=2100, description="Năm đánh giá / the assessment year")
+    households: Households | None = Field(
+        None, description="Khu dân cư: số hộ đăng ký / residential areas (KDC): household counts")
+
+
+class EventBody(BaseModel):
+    """What an event carries; each event needs its own fields (see /actions, "requires")."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"reason": "Thiếu biên bản họp / the meeting minutes are missing"},
+        {"decision_no": "15/QĐ-UBND", "decision_date": "2026-11-12"},
+        submit_payload("CQ")]})
+
+    reason: str | None = Field(None, max_length=4000, description=(
+        "Lý do / hướng dẫn bổ sung: reject, return_for_revision, revoke"))
+    assessment: dict[str, Any] | None = Field(None, description=(
+        "Kết quả tự đánh giá theo bộ tiêu chí: submit_self_score; police_verify (thẩm định lại)"))
+    scores: dict[str, Any] | None = Field(None, description=(
+        "Bảng chấm điểm 100 điểm (CQ, DN, CSGD): submit_self_score, police_verify"))
+    papers: dict[str, Any] | None = Field(None, description="Hồ sơ giấy tờ kèm theo: submit_self_score")
+    decision_no: str | None = Field(None, max_length=100, description="Số quyết định: recognise, revoke")
+    decision_date: date | None = Field(None, description="Ngày quyết định: recognise")
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"subject_type": "KDC", "commune_code": 21211, "name": "Thôn An Phú"},
+        {"subject_type": "DN", "commune_code": 21211, "name": "Công ty TNHH Dung Quất",
+         "managing_level": "province"}]})
+
+    subject_type: str = Field(description="KDC, XA, CQ, DN or CSGD")
+    commune_code: int = Field(gt=0, description="Mã xã/phường (sau sắp xếp 2025) / official commune code")
+    name: str | None = Field(None, max_length=300, description="Tên đơn vị (XA: tên xã)")
+    kind: str | None = Field(None, max_length=40, description="Loại hình (trường THCS, doanh nghiệp vừa...)")
+    managing_level: str | None = Field(None, description="commune or province")
+
+
+class UnitOut(BaseModel):
+    id: int
+    name: str
+    subject_type: str
+    kind: str
+    province_code: int
+    commune_code: int
+    commune_name: str | None = None
+    managing_level: str
+    created_at: datetime | None = None
+
+
+class StepOut(BaseModel):
+    """The step the dossier waits in: who must act, by when."""
+
+    name: str
+    role: str
+    level: str
+    label: Label
+    opened_at: datetime | None
+    due_at: datetime | None
+    overdue: bool
+    escalation_level: int
+    next_escalation_at: datetime | None
+
+
+class RuleSetRef(BaseModel):
+    id: int
+    province_code: int | None = None
+    year: int | None = None
+    subject_type: str | None = None
+    version: int | None = None
+
+
+class DossierOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 7, "year": 2026, "state": "self_scored",
+        "state_label": {"vi": "Đã tự chấm điểm", "en": "Self-scored"}, "version": 2,
+        "closed": False, "unit": {"id": 2, "name": "Thôn 1", "subject_type": "KDC", "kind": "kdc",
+                                  "province_code": 51, "commune_code": 21211,
+                                  "commune_name": "Phường Trương Quang Trọng",
+                                  "managing_level": "commune"},
+        "rule_set": {"id": 1, "province_code": 51, "year": 2026, "subject_type": "KDC", "version": 1},
+        "step": {"name": "review", "role": "commune_reviewer", "level": "commune",
+                 "label": {"vi": "Ban Chỉ đạo xã", "en": "Commune reviewer"},
+                 "opened_at": "2026-11-20T02:00:00Z", "due_at": "2026-11-27T16:59:59Z",
+                 "overdue": False, "escalation_level": 0,
+                 "next_escalation_at": "2026-11-27T17:00:00Z"}}]})
+
+    id: int
+    year: int
+    state: str
+    state_label: Label
+    version: int
+    closed: bool
+    unit: UnitOut | None = None
+    rule_set: RuleSetRef
+    step: StepOut | None = None
+    assessment: dict[str, Any] | None = None
+    verified_assessment: dict[str, Any] | None = None
+    self_scores: dict[str, Any] | None = None
+    verified_scores: dict[str, Any] | None = None
+    total_score: float | None = None
+    classification: str | None = None
+    decision_no: str | None = None
+    decision_date: date | None = None
+    last_reason: str | None = None
+    returns: dict[str, int] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+
+class DossierSummary(BaseModel):
+    """A row of a list: enough to pick a dossier, without its assessment."""
+
+    id: int
+    year: int
+    state: str
+    state_label: Label
+    version: int
+    unit_id: int
+    unit_name: str | None = None
+    subject_type: str
+    province_code: int
+    commune_code: int
+    due_at: datetime | None
+    overdue: bool
+    escalation_level: int
+    classification: str | None = None
+    updated_at: datetime
+
+
+class DossierPage(BaseModel):
+    items: list[DossierSummary]
+    next_cursor: str | None = Field(None, description="Gửi lại ở tham số cursor để lấy trang sau / "
+                                    "pass as cursor to get the next page; null on the last page")
+
+
+class UnitPage(BaseModel):
+    items: list[UnitOut]
+    next_cursor: str | None = None
+
+
+class Action(BaseModel):
+    event: str
+    label_vi: str
+    label_en: str
+    allowed: bool
+    reasons: list[str]
+    requires: list[str]
+
+
+class AuditEventOut(BaseModel):
+    seq: int
+    event: str
+    from_state: str | None
+    to_state: str | None
+    version: int
+    actor_id: int | None
+    actor_name: str
+    role: str
+    payload: Any
+    reason: str | None
+    at: datetime
+    request_id: str | None
+    rule_set_id: int
+    prev_hash: str
+    hash: str
+
+
+class Finding(BaseModel):
+    dossier_id: int
+    seq: int | None
+    problem: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    dossier_id: int
+    events: int
+    findings: list[Finding]
+
+
+class StateInfo(BaseModel):
+    name: str
+    label: Label
+    terminal: bool
+    step: str | None
+    role: str | None
+
+
+class EventInfo(BaseModel):
+    name: str
+    label: Label
+    sources: list[str]
+    dest: str
+    who: str
+    required: list[str]
+    guards: list[str]
+
+
+class RoleInfo(BaseModel):
+    name: str
+    label: Label
+
+
+class WorkflowOut(BaseModel):
+    states: list[StateInfo]
+    events: list[EventInfo]
+    roles: list[RoleInfo]
+    initial: str
+    mermaid_url: str = "/api/v1/workflow.mmd"
+
+
+class Health(BaseModel):
+    status: str
+    database: str

@@ -1,0 +1,166 @@
+"""Reading many dossiers and units: territory scope, filters, the reviewer's inbox, keyset pages.
+
+Pages are keyset pages (``id > last`` or, in the inbox, ``(due, id) > last``), never offsets: a
+dossier registered while someone pages through a list neither shifts nor repeats a row.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, false, func, or_, select, tuple_
+
+from states.authority import AUTHORITY_MAP, Level
+from states.lifecycle import STEP_OF_STATE, STEP_ROLE, Role, State, Step
+from workflow.actors import Actor
+from workflow.errors import InvalidInput
+from workflow.models import Dossier, Unit
+
+dossier_table = Dossier.__table__
+unit_table = Unit.__table__
+OPEN_STATES = tuple(s.value for s in STEP_OF_STATE)
+MAX_LIMIT = 200
+# Dossiers without a deadline sort after every dated one in the inbox.
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DossierFilter:
+    state: str | None = None
+    subject_type: str | None = None
+    province: int | None = None
+    commune: int | None = None
+    year: int | None = None
+    unit_id: int | None = None
+    overdue: bool | None = None
+    awaiting_me: bool = False
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, kinds: tuple[type, ...]) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(kinds):
+            raise ValueError
+        return [datetime.fromisoformat(v) if k is datetime else k(v) for k, v in zip(kinds, raw)]
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise InvalidInput(["cursor: con trỏ trang không hợp lệ; dùng giá trị next_cursor của trang "
+                            "trước / cursor is not valid: pass the next_cursor of the previous page"]) from None
+
+
+def territory_clause(actor: Actor, table=dossier_table):
+    """What the actor may see: its unit, its commune or its province."""
+    if actor.role is Role.UNIT:
+        return table.c.unit_id == actor.unit_id if table is dossier_table else table.c.id == actor.unit_id
+    if actor.commune_code is not None:
+        return and_(table.c.province_code == actor.province_code,
+                    table.c.commune_code == actor.commune_code)
+    return table.c.province_code == actor.province_code
+
+
+def awaiting_clause(actor: Actor):
+    """Dossiers waiting in a step this actor owns: the authority map, read as a query."""
+    if actor.role is Role.UNIT:
+        return and_(dossier_table.c.unit_id == actor.unit_id,
+                    dossier_table.c.state == State.REGISTERED.value)
+    level = Level.COMMUNE if actor.commune_code is not None else Level.PROVINCE
+    arms = []
+    for state, step in STEP_OF_STATE.items():
+        if step is Step.SELF_ASSESS or STEP_ROLE[step] is not actor.role:
+            continue
+        pairs = [(subject.value, managing.value) for (subject, managing), levels in AUTHORITY_MAP.items()
+                 if levels[step] is level]
+        if pairs:
+            arms.append(and_(dossier_table.c.state == state.value,
+                             tuple_(dossier_table.c.subject_type, dossier_table.c.managing_level).in_(pairs)))
+    return or_(*arms) if arms else false()
+
+
+def list_dossiers(conn: Connection, actor: Actor, f: DossierFilter, *, limit: int = 50,
+                  cursor: str | None = None, now: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the dossiers the actor may see; returns (rows, next cursor or None)."""
+    now = now or datetime.now(UTC)
+    limit = max(1, min(limit, MAX_LIMIT))
+    c = dossier_table.c
+    where = [territory_clause(actor)]
+    for column, value in ((c.state, f.state), (c.subject_type, f.subject_type),
+                          (c.province_code, f.province), (c.commune_code, f.commune),
+                          (c.year, f.year), (c.unit_id, f.unit_id)):
+        if value is not None:
+            where.append(column == value)
+    if f.overdue is True:
+        where += [c.state.in_(OPEN_STATES), c.due_at < now]
+    elif f.overdue is False:
+        where.append(or_(c.due_at.is_(None), c.due_at >= now, c.state.not_in(OPEN_STATES)))
+    q = select(dossier_table)
+    if f.awaiting_me:
+        # The inbox: soonest due first; the key is (due, id) so the order is total and stable.
+        due = func.coalesce(c.due_at, NO_DUE)
+        where.append(awaiting_clause(actor))
+        after = decode_cursor(cursor, (datetime, int))
+        if after:
+            where.append(tuple_(due, c.id) > tuple_(after[0], after[1]))
+        q = q.where(*where).order_by(due, c.id)
+    else:
+        after = decode_cursor(cursor, (int,))
+        if after:
+            where.append(c.id > after[0])
+        q = q.where(*where).order_by(c.id)
+    rows = [dict(r._mapping) for r in conn.execute(q.limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        key = ([(last["due_at"] or NO_DUE).isoformat(), last["id"]] if f.awaiting_me else [last["id"]])
+        next_cursor = encode_cursor(key)
+    return rows, next_cursor
+
+
+def units_by_id(conn: Connection, ids: set[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = conn.execute(select(unit_table).where(unit_table.c.id.in_(sorted(ids))))
+    return {r.id: dict(r._mapping) for r in rows}
+
+
+def list_units(conn: Connection, actor: Actor, *, province: int | None = None,
+               commune: int | None = None, subject_type: str | None = None, limit: int = 50,
+               cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    limit = max(1, min(limit, MAX_LIMIT))
+    c = unit_table.c
+    where = [territory_clause(actor, unit_table)]
+    for column, value in ((c.province_code, province), (c.commune_code, commune),
+                          (c.subject_type, subject_type)):
+        if value is not None:
+            where.append(column == value)
+    after = decode_cursor(cursor, (int,))
+    if after:
+        where.append(c.id > after[0])
+    rows = [dict(r._mapping) for r in conn.execute(
+        select(unit_table).where(*where).order_by(c.id).limit(limit + 1))]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor([rows[-1]["id"]]) if more else None
+
+
+def visibility_problem(actor: Actor, dossier: dict[str, Any]) -> str | None:
+    """None when the actor may read this dossier (its unit, or inside its territory)."""
+    if actor.role is Role.UNIT:
+        if actor.unit_id == dossier["unit_id"]:
+            return None
+        return "Hồ sơ của đơn vị khác / the dossier belongs to another unit"
+    if actor.covers(dossier["province_code"], dossier["commune_code"]):
+        return None
+    return (f"Hồ sơ thuộc xã {dossier['commune_code']} tỉnh {dossier['province_code']}, ngoài địa "
+            f"bàn của bạn / the dossier lies outside your territory (commune "
+            f"{dossier['commune_code']}, province {dossier['province_code']})")
