@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import openapi, problems
 from api.middleware import ApiMiddleware
 from api.routes import dossiers, meta, units
 from workflow.settings import get_settings
@@ -53,4 +53,5 @@ def create_app() -> FastAPI:
     app.include_router(units.router)
     app.include_router(meta.router)
     app.add_middleware(ApiMiddleware)
+    openapi.install(app)
     return app

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from workflow.errors import VersionConflict, WorkflowError
 
@@ -91,11 +92,28 @@ def http_problem(request: Request, err: StarletteHTTPException) -> JSONResponse:
     if err.status_code == 404 and detail == "Not Found":
         detail = (f"Không có đường dẫn {request.url.path} / there is no {request.url.path}; "
                   "see /docs")
-    elif err.status_code == 405:
-        detail = (f"{request.method} không dùng được với {request.url.path} / {request.method} is "
-                  f"not allowed on {request.url.path}")
+    elif err.status_code == 400 and detail == "There was an error parsing the body":
+        detail = ("Không đọc được nội dung gửi lên: cần JSON mã hóa UTF-8 / the body cannot be "
+                  "parsed: send UTF-8 encoded JSON")
+    headers = dict(getattr(err, "headers", None) or {})
+    if err.status_code == 405:
+        allowed = _methods_for(request)
+        headers["Allow"] = ", ".join(allowed)
+        detail = (f"{request.method} không dùng được với {request.url.path}; dùng {', '.join(allowed)} / "
+                  f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}")
     return problem(err.status_code, HTTP_TITLES.get(err.status_code, "Lỗi / Error"), detail,
-                   instance=request.url.path, headers=getattr(err, "headers", None))
+                   instance=request.url.path, headers=headers)
+
+
+def _methods_for(request: Request) -> list[str]:
+    """Every method any route of this path accepts (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    for route in request.app.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods - {"HEAD"})
 
 
 def api_problem(request: Request, err: ApiProblem) -> JSONResponse:

@@ -19,6 +19,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler.delivery import deliver
 from scheduler.sweep import sweep
+from workflow import idempotency
+from workflow.db import write_transaction
 from workflow.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,13 @@ def _delivery_job() -> None:
         log.info("outbox: %s", result.as_dict())
 
 
+def _purge_job() -> None:
+    with write_transaction() as conn:
+        purged = idempotency.purge(conn)
+    if purged:
+        log.info("idempotency keys forgotten: %d", purged)
+
+
 def _on_problem(event) -> None:
     if event.code == EVENT_JOB_MISSED:
         log.warning("job %s missed its run at %s", event.job_id, event.scheduled_run_time)
@@ -52,5 +61,7 @@ def build(blocking: bool = False) -> BaseScheduler:
                   id="escalation-sweep", replace_existing=True)
     sched.add_job(_delivery_job, IntervalTrigger(seconds=settings.delivery_interval_seconds),
                   id="outbox-delivery", replace_existing=True)
+    # Retries come within minutes; keys older than a day are only weight.
+    sched.add_job(_purge_job, IntervalTrigger(hours=1), id="idempotency-purge", replace_existing=True)
     sched.add_listener(_on_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return sched

@@ -88,3 +88,17 @@ def test_a_malformed_key_is_400(api):
     d = register(api, api.world.units["CQ"], rep)
     r = fire(api, d, Event.WITHDRAW, rep, {}, **{"Idempotency-Key": ""})
     assert r.status_code in (400, 422) and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_keys_are_forgotten_after_a_day(api):
+    from datetime import UTC, datetime, timedelta
+
+    from workflow import idempotency
+    from workflow.db import write_transaction
+
+    rep = api.world.actor("unit", "CQ")
+    d = register(api, api.world.units["CQ"], rep)
+    assert fire(api, d, Event.WITHDRAW, rep, {}, **{"Idempotency-Key": "old"}).status_code == 200
+    with write_transaction() as conn:
+        assert idempotency.purge(conn, datetime.now(UTC) + timedelta(hours=1)) == 0
+        assert idempotency.purge(conn, datetime.now(UTC) + idempotency.RETENTION + timedelta(seconds=1)) == 1

@@ -21,7 +21,7 @@ def test_jobs_coalesce_and_run_however_late():
     sched = runner.build()
     sched.start(paused=True)  # job defaults are applied when the scheduler takes the jobs
     jobs = {j.id: j for j in sched.get_jobs()}
-    assert set(jobs) == {"escalation-sweep", "outbox-delivery"}
+    assert set(jobs) == {"escalation-sweep", "outbox-delivery", "idempotency-purge"}
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
         assert job.misfire_grace_time is None  # APScheduler's default of 1 s drops late runs
