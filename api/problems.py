@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -121,6 +122,15 @@ def api_problem(request: Request, err: ApiProblem) -> JSONResponse:
                    headers=err.headers, **err.extra)
 
 
+def data_problem(request: Request, err: DataError) -> JSONResponse:
+    # Inputs are bounded before they reach SQL; this is the net under a bound we missed.
+    log.warning("database refused a value on %s %s: %s", request.method, request.url.path, err.orig)
+    return problem(422, "Dữ liệu không hợp lệ / Invalid input",
+                   "Một giá trị vượt quá giới hạn lưu trữ; không có thay đổi nào được ghi / a value "
+                   "is out of the range the database can store; nothing was changed",
+                   type_="/problems/invalid-input", instance=request.url.path)
+
+
 def unexpected_problem(request: Request, err: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(500, HTTP_TITLES[500],
@@ -135,4 +145,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(ApiProblem, api_problem)
+    app.add_exception_handler(DataError, data_problem)
     app.add_exception_handler(Exception, unexpected_problem)

@@ -4,11 +4,25 @@ responses, with the users' own terms and examples for /docs."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from states.examples import registration_payload, submit_payload
+
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("không được chứa ký tự NUL / must not contain the NUL character")
+    return value
+
+
+# Free text as users type it; NUL is refused here (PostgreSQL cannot store it in text).
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+# Ids and codes are 32-bit integer columns: a larger number is refused as input, not sent to SQL.
+MAX_ID = 2**31 - 1
 
 
 class Label(BaseModel):
@@ -37,8 +51,8 @@ class Problem(BaseModel):
 
 class Households(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    registered: int = Field(ge=0, description="Số hộ đã đăng ký / households that registered")
-    total: int = Field(gt=0, description="Tổng số hộ / households in the area")
+    registered: int = Field(ge=0, le=MAX_ID, description="Số hộ đã đăng ký / households that registered")
+    total: int = Field(gt=0, le=MAX_ID, description="Tổng số hộ / households in the area")
 
 
 class RegisterDossier(BaseModel):
@@ -47,7 +61,7 @@ class RegisterDossier(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"unit_id": 2, "year": 2026, **registration_payload("KDC")}, {"unit_id": 5, "year": 2026}]})
 
-    unit_id: int = Field(gt=0, description="Đơn vị / the unit")
+    unit_id: int = Field(gt=0, le=MAX_ID, description="Đơn vị / the unit")
     year: int = Field(ge=2020, le=2100, description="Năm đánh giá / the assessment year")
     households: Households | None = Field(
         None, description="Khu dân cư: số hộ đăng ký / residential areas (KDC): household counts")
@@ -61,14 +75,14 @@ class EventBody(BaseModel):
         {"decision_no": "15/QĐ-UBND", "decision_date": "2026-11-12"},
         submit_payload("CQ")]})
 
-    reason: str | None = Field(None, max_length=4000, description=(
+    reason: Text | None = Field(None, max_length=4000, description=(
         "Lý do / hướng dẫn bổ sung: reject, return_for_revision, revoke"))
     assessment: dict[str, Any] | None = Field(None, description=(
         "Kết quả tự đánh giá theo bộ tiêu chí: submit_self_score; police_verify (thẩm định lại)"))
     scores: dict[str, Any] | None = Field(None, description=(
         "Bảng chấm điểm 100 điểm (CQ, DN, CSGD): submit_self_score, police_verify"))
     papers: dict[str, Any] | None = Field(None, description="Hồ sơ giấy tờ kèm theo: submit_self_score")
-    decision_no: str | None = Field(None, max_length=100, description="Số quyết định: recognise, revoke")
+    decision_no: Text | None = Field(None, max_length=100, description="Số quyết định: recognise, revoke")
     decision_date: date | None = Field(None, description="Ngày quyết định: recognise")
 
 
@@ -78,11 +92,11 @@ class UnitIn(BaseModel):
         {"subject_type": "DN", "commune_code": 21211, "name": "Công ty TNHH Dung Quất",
          "managing_level": "province"}]})
 
-    subject_type: str = Field(description="KDC, XA, CQ, DN or CSGD")
-    commune_code: int = Field(gt=0, description="Mã xã/phường (sau sắp xếp 2025) / official commune code")
-    name: str | None = Field(None, max_length=300, description="Tên đơn vị (XA: tên xã)")
-    kind: str | None = Field(None, max_length=40, description="Loại hình (trường THCS, doanh nghiệp vừa...)")
-    managing_level: str | None = Field(None, description="commune or province")
+    subject_type: Text = Field(description="KDC, XA, CQ, DN or CSGD")
+    commune_code: int = Field(gt=0, le=MAX_ID, description="Mã xã/phường (sau sắp xếp 2025) / official commune code")
+    name: Text | None = Field(None, max_length=300, description="Tên đơn vị (XA: tên xã)")
+    kind: Text | None = Field(None, max_length=40, description="Loại hình (trường THCS, doanh nghiệp vừa...)")
+    managing_level: Text | None = Field(None, description="commune or province")
 
 
 class UnitOut(BaseModel):

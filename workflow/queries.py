@@ -51,7 +51,10 @@ def decode_cursor(cursor: str | None, kinds: tuple[type, ...]) -> list[Any] | No
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(kinds):
             raise ValueError
-        return [datetime.fromisoformat(v) if k is datetime else k(v) for k, v in zip(kinds, raw)]
+        values = [datetime.fromisoformat(v) if k is datetime else k(v) for k, v in zip(kinds, raw)]
+        if any(isinstance(v, int) and not 0 <= v < 2**31 for v in values):
+            raise ValueError
+        return values
     except (ValueError, TypeError, UnicodeDecodeError):
         raise InvalidInput(["cursor: con trỏ trang không hợp lệ; dùng giá trị next_cursor của trang "
                             "trước / cursor is not valid: pass the next_cursor of the previous page"]) from None

@@ -17,7 +17,7 @@ from api import metrics
 from api.auth import current_actor
 from api.preconditions import fingerprint, once, version_from_if_match
 from api.present import dossier_out, etag, summary_out
-from api.schemas import (Action, AuditEventOut, DossierOut, DossierPage, EventBody, Problem,
+from api.schemas import (MAX_ID, Action, AuditEventOut, DossierOut, DossierPage, EventBody, Problem,
                          RegisterDossier, VerifyOut)
 from states.lifecycle import Event, State
 from states.subjects import SubjectType
@@ -40,7 +40,7 @@ COMMON = {401: {**P, "description": "Thiếu hoặc sai mã truy cập / missing
 IDEMPOTENCY = Header(None, alias="Idempotency-Key", max_length=255, description=(
     "Gửi lại cùng khóa và cùng nội dung thì nhận lại phản hồi đầu tiên, không thực hiện lần hai / "
     "a retry with the same key and body returns the first response and changes nothing"))
-DossierId = Path(gt=0, le=2**62, description="Số hồ sơ / dossier id")
+DossierId = Path(gt=0, le=MAX_ID, description="Số hồ sơ / dossier id")
 
 
 def request_id(request: Request) -> str:
@@ -93,8 +93,8 @@ def register_dossier(body: RegisterDossier, request: Request,
 def list_dossiers(actor: Actor = Depends(current_actor),
                   state: State | None = Query(None, description="Trạng thái / state"),
                   subject_type: SubjectType | None = Query(None, description="KDC, XA, CQ, DN, CSGD"),
-                  commune: int | None = Query(None, gt=0, le=2**31, description="Mã xã"),
-                  province: int | None = Query(None, gt=0, le=2**31, description="Mã tỉnh"),
+                  commune: int | None = Query(None, gt=0, le=MAX_ID, description="Mã xã"),
+                  province: int | None = Query(None, gt=0, le=MAX_ID, description="Mã tỉnh"),
                   year: int | None = Query(None, ge=2020, le=2100),
                   overdue: bool | None = Query(None, description="Quá hạn / past the step's deadline"),
                   awaiting_me: bool = Query(False, description=(

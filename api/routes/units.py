@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from api.auth import current_actor
 from api.present import unit_out
 from api.routes.dossiers import COMMON, P
-from api.schemas import UnitIn, UnitOut, UnitPage
+from api.schemas import MAX_ID, UnitIn, UnitOut, UnitPage
 from states.subjects import SubjectType
 from workflow import queries
 from workflow.actors import Actor
@@ -23,8 +23,8 @@ router = APIRouter(prefix="/api/v1/units", tags=["Đơn vị / Units"])
 @router.get("", response_model=UnitPage, responses=COMMON,
             summary="Đơn vị trong địa bàn / units of your territory")
 def list_units(actor: Actor = Depends(current_actor),
-               province: int | None = Query(None, gt=0, le=2**31),
-               commune: int | None = Query(None, gt=0, le=2**31),
+               province: int | None = Query(None, gt=0, le=MAX_ID),
+               commune: int | None = Query(None, gt=0, le=MAX_ID),
                subject_type: SubjectType | None = Query(None),
                limit: int = Query(50, ge=1, le=queries.MAX_LIMIT),
                cursor: str | None = Query(None, max_length=200)) -> dict[str, Any]:

@@ -111,3 +111,14 @@ def test_a_unit_cannot_read_another_units_dossier(api):
     assert "unit" in body["detail"]
     _problem(api.client.get(f"/api/v1/dossiers/{d['id']}/audit",
                             headers=api.auth(w.actor("auditor", "other_province"))), 403)
+
+
+def test_out_of_range_ids_and_nul_characters_are_422_not_database_errors(api):
+    w = api.world
+    rep = w.actor("unit", "CQ")
+    _problem(api.client.get(f"/api/v1/dossiers/{2**31}", headers=api.auth(rep)), 422)
+    _problem(api.client.post("/api/v1/dossiers", json={"unit_id": 2**31, "year": 2026},
+                             headers=api.auth(rep)), 422)
+    d = register(api, w.units["CQ"], rep)
+    body = _problem(fire(api, d, Event.WITHDRAW, rep, {"reason": "a\x00b"}), 422)
+    assert body["errors"][0]["field"] == "body.reason"
