@@ -11,6 +11,7 @@ from api.cli import (  # noqa: F401,E402  (each module registers its commands)
     clock_cmd,
     db_cmd,
     demo_cmd,
+    example_cmd,
     rules_cmd,
     serve_cmd,
     users_cmd,

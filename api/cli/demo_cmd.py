@@ -57,4 +57,4 @@ def run(host: str = "127.0.0.1", port: int = 8000,
     if seed and demo.is_empty():
         demo_cmd(if_empty=True, year=None)
     from api.cli.serve_cmd import serve
-    serve(host=host, port=port)
+    serve(host=host, port=port, workers=1)
