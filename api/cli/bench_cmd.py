@@ -42,3 +42,17 @@ def sweep(db: str = typer.Option("sqlite", "--db"),
 
     typer.echo(json.dumps(bench.run(db=db, sizes=tuple(int(s) for s in sizes.split(",")),
                                     due_pct=due_pct)))
+
+
+@bench_app.command("api")
+def api_bench(db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+              dossiers: int = typer.Option(500, "--dossiers"),
+              clients: int = typer.Option(8, "--clients", help="concurrent HTTP clients"),
+              url: str = typer.Option(None, "--url", help="a running server on the same database "
+                                      "(DATABASE_URL); default: start one")) -> None:
+    """K clients walk N dossiers to recognised over HTTP; then /healthz as the ceiling."""
+    from api import bench
+
+    if db not in ("sqlite", "postgres"):
+        raise typer.BadParameter("--db is sqlite or postgres")
+    typer.echo(json.dumps(bench.run(db=db, dossiers=dossiers, clients=clients, url=url)))

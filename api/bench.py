@@ -1,0 +1,204 @@
+"""`dossier bench api`: the standard workload over HTTP, K concurrent clients against a server.
+
+Each client registers its share of the units (POST /api/v1/dossiers), then walks each dossier
+through submit_self_score, commune_approve, police_verify and recognise with If-Match, each as
+the seat the authority map names. Then the same clients hammer /healthz on the same server: the
+framework's own ceiling, to read the workload's figures against.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, insert
+
+from states import examples
+from states.lifecycle import Role
+from states.rulesets import Policy, RegistrationWindow, RuleSet
+from states.subjects import SubjectType
+from workflow import migrate, rulesets
+from workflow.bench import EVENTS, PROVINCE, _units, bench_payload
+from workflow.db import make_engine, write_transaction
+from workflow.models import AppUser
+from workflow.users import hash_token
+
+# Registration is checked against today's date: the bench publishes rule sets for this year
+# that keep it open all year, so it runs on any day (on fresh units, so no dossier collides).
+YEAR = datetime.now(UTC).year
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database(db: str) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if db == "postgres":
+        if not url.startswith("postgresql"):
+            raise SystemExit("--db postgres needs DATABASE_URL=postgresql+psycopg://...")
+        return url
+    if url.startswith("sqlite"):
+        return url
+    return f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='dossier-bench-api-'), 'bench.db')}"
+
+
+def _tokens(engine: Engine, units: list[dict[str, Any]]) -> tuple[dict[int, str], dict[tuple, str]]:
+    """A unit user per unit and an official per seat the workload needs; returns their tokens."""
+    now = datetime.now(UTC)
+    rows, unit_tokens, seat_tokens = [], {}, {}
+    for unit in units:
+        token = secrets.token_urlsafe(24)
+        unit_tokens[unit["id"]] = token
+        rows.append({"name": f"bench rep {unit['id']}", "role": Role.UNIT.value,
+                     "province_code": PROVINCE, "commune_code": unit["commune_code"],
+                     "unit_id": unit["id"], "token_hash": hash_token(token), "active": True,
+                     "created_at": now})
+    seats = {(Role.POLICE, None), (Role.UBND, None)}
+    for unit in units:
+        seats.add((Role.COMMUNE_REVIEWER, unit["commune_code"]))
+        if unit["managing_level"] == "commune":
+            seats |= {(Role.POLICE, unit["commune_code"]), (Role.UBND, unit["commune_code"])}
+    for role, commune in seats:
+        token = secrets.token_urlsafe(24)
+        seat_tokens[(role, commune)] = token
+        rows.append({"name": f"bench {role.value} {commune or PROVINCE}", "role": role.value,
+                     "province_code": PROVINCE, "commune_code": commune, "unit_id": None,
+                     "token_hash": hash_token(token), "active": True, "created_at": now})
+    with write_transaction(engine) as conn:
+        for start in range(0, len(rows), 500):
+            conn.execute(insert(AppUser.__table__), rows[start:start + 500])
+    return unit_tokens, seat_tokens
+
+
+def _seed(url: str, dossiers: int) -> tuple[list[dict[str, Any]], dict[int, str], dict[tuple, str]]:
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with write_transaction(engine) as conn:
+        for subject in SubjectType:
+            rulesets.publish(conn, RuleSet(province_code=PROVINCE, year=YEAR, subject_type=subject,
+                                           policy=Policy(registration_window=RegistrationWindow(
+                                               start="01-01", end="12-31"))))
+    units = _units(engine, dossiers)
+    unit_tokens, seat_tokens = _tokens(engine, units)
+    engine.dispose()
+    return units, unit_tokens, seat_tokens
+
+
+def _serve(url: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "EMBEDDED_SCHEDULER": "false"}
+    exe = Path(sys.executable).parent / "dossier"
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.25)
+    proc.terminate()
+    raise SystemExit("the server did not start")
+
+
+def _figures(latencies: list[float], seconds: float) -> dict[str, Any]:
+    n = len(latencies)
+    q = statistics.quantiles(latencies, n=100) if n >= 100 else [max(latencies)] * 99
+    return {"requests": n, "seconds": round(seconds, 3), "requests_per_s": round(n / seconds, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 3), "p99_ms": round(q[98] * 1000, 3)}
+
+
+def _run_clients(k: int, work) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def client(i: int) -> None:
+        local, bad = [], 0
+        with httpx.Client(timeout=60) as http:
+            for ok, elapsed in work(i, http):
+                local.append(elapsed)
+                bad += 0 if ok else 1
+        with lock:
+            latencies.extend(local)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(k)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors[0], time.perf_counter() - started
+
+
+def run(db: str = "sqlite", dossiers: int = 500, clients: int = 8, url: str | None = None) -> dict[str, Any]:
+    database = _database(db)
+    units, unit_tokens, seat_tokens = _seed(database, dossiers)
+    proc = None
+    if url is None:
+        proc, url = _serve(database)
+    try:
+        def seat(event, unit) -> str:
+            if event.value == "submit_self_score":
+                return unit_tokens[unit["id"]]
+            if event.value == "commune_approve":
+                return seat_tokens[(Role.COMMUNE_REVIEWER, unit["commune_code"])]
+            role = Role.POLICE if event.value == "police_verify" else Role.UBND
+            return seat_tokens[(role, unit["commune_code"] if unit["managing_level"] == "commune" else None)]
+
+        def lifecycle(i: int, http: httpx.Client):
+            mine = units[i::clients]
+            registered = []
+            for unit in mine:
+                t0 = time.perf_counter()
+                r = http.post(f"{url}/api/v1/dossiers", headers={
+                    "Authorization": f"Bearer {unit_tokens[unit['id']]}"}, json={
+                    "unit_id": unit["id"], "year": YEAR, **examples.registration_payload(unit["subject_type"])})
+                yield r.status_code == 201, time.perf_counter() - t0
+                if r.status_code == 201:
+                    registered.append((r.json()["id"], unit))
+            for did, unit in registered:
+                version = 1
+                for event in EVENTS:
+                    t0 = time.perf_counter()
+                    r = http.post(f"{url}/api/v1/dossiers/{did}/events/{event.value}",
+                                  json=bench_payload(event, unit["subject_type"]),
+                                  headers={"Authorization": f"Bearer {seat(event, unit)}",
+                                           "If-Match": f'"{version}"'})
+                    yield r.status_code == 200, time.perf_counter() - t0
+                    if r.status_code != 200:
+                        break
+                    version += 1
+
+        latencies, errors, seconds = _run_clients(clients, lifecycle)
+        per_client = max(1, len(latencies) // clients)
+
+        def health(i: int, http: httpx.Client):
+            for _ in range(per_client):
+                t0 = time.perf_counter()
+                r = http.get(f"{url}/healthz")
+                yield r.status_code == 200, time.perf_counter() - t0
+
+        h_latencies, h_errors, h_seconds = _run_clients(clients, health)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=20)
+    return {"workload": "api-lifecycle", "db": db, "dossiers": dossiers, "clients": clients,
+            **_figures(latencies, seconds), "errors": errors,
+            "healthz": {**_figures(h_latencies, h_seconds), "errors": h_errors}}
