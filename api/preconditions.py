@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from api.problems import ApiProblem
 from workflow import idempotency
 from workflow.actors import Actor
+from workflow.db import joined, write_transaction
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 
@@ -49,7 +50,8 @@ def once(actor: Actor, key: str | None, fp: str,
          change: Callable[[], tuple[int, Any, str | None, str | None]]) -> JSONResponse:
     """Run ``change`` directly, or once per Idempotency-Key (a retry gets the first response)."""
     if key is None:
-        return respond(*change())
+        with write_transaction() as conn, joined(conn):
+            return respond(*change())
     if actor.id is None:  # pragma: no cover - API actors always come from the user table
         raise ApiProblem(400, "Idempotency-Key needs a stored user")
     stored = idempotency.run(actor.id, key, fp, change)

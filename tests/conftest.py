@@ -53,7 +53,7 @@ def _empty_postgres(engine) -> None:
 
 @pytest.fixture
 def engine(_template, tmp_path):
-    rulesets._cache.clear()
+    rulesets.forget()
     if ON_POSTGRES:
         _empty_postgres(_template)
         eng = _template

@@ -98,3 +98,8 @@ def joined(conn: Connection) -> Iterator[Connection]:
         yield conn
     finally:
         _joined.reset(token)
+
+
+def joined_connection() -> Connection | None:
+    """The transaction ``joined`` made current, if any."""
+    return _joined.get()

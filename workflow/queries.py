@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, func, or_, select, tuple_
+from sqlalchemy import Connection, and_, bindparam, false, func, or_, select, tuple_
 
 from states.authority import AUTHORITY_MAP, Level
 from states.lifecycle import STEP_OF_STATE, STEP_ROLE, Role, State, Step
@@ -127,6 +127,14 @@ def list_dossiers(conn: Connection, actor: Actor, f: DossierFilter, *, limit: in
         key = ([(last["due_at"] or NO_DUE).isoformat(), last["id"]] if f.awaiting_me else [last["id"]])
         next_cursor = encode_cursor(key)
     return rows, next_cursor
+
+
+_UNIT = select(unit_table).where(unit_table.c.id == bindparam("unit_id"))
+
+
+def unit_by_id(conn: Connection, unit_id: int) -> dict[str, Any] | None:
+    row = conn.execute(_UNIT, {"unit_id": unit_id}).first()
+    return dict(row._mapping) if row else None
 
 
 def units_by_id(conn: Connection, ids: set[int]) -> dict[int, dict[str, Any]]:

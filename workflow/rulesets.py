@@ -157,8 +157,27 @@ def _key_text(key: tuple[int | None, int, Any]) -> str:
     return f"({'national' if province is None else province}, {year}, {SubjectType(subject).value})"
 
 
+_DESCRIBE = select(_t.c.id, _t.c.province_code, _t.c.year, _t.c.subject_type, _t.c.version,
+                   _t.c.published_at, _t.c.published_by).where(_t.c.id == bindparam("rule_set_id"))
+_described: dict[int, dict[str, Any]] = {}
+
+
+def forget() -> None:
+    """Empty the process's caches (tests that reuse ids after emptying the tables)."""
+    _cache.clear()
+    _described.clear()
+
+
 def describe(conn: Connection, rule_set_id: int) -> dict[str, Any]:
-    row = conn.execute(select(_t).where(_t.c.id == rule_set_id)).one()
+    """Who published which version when; rule-set rows never change, so it is kept."""
+    found = _described.get(rule_set_id)
+    if found is None:
+        found = _described[rule_set_id] = _describe(conn, rule_set_id)
+    return dict(found)
+
+
+def _describe(conn: Connection, rule_set_id: int) -> dict[str, Any]:
+    row = conn.execute(_DESCRIBE, {"rule_set_id": rule_set_id}).one()
     province = None if row.province_code == NATIONAL else row.province_code
     return {"id": row.id, "province_code": province,
             "year": row.year, "subject_type": row.subject_type, "version": row.version,

@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, bindparam, insert, select
 
 from states import territory
 from states.lifecycle import Role
@@ -71,10 +71,16 @@ def actor_from_row(row: Any) -> Actor:
     return Actor(row.id, row.name, Role(row.role), row.province_code, row.commune_code, row.unit_id)
 
 
+# Built once: every API request runs it (see workflow/engine.py on statement building).
+_BY_TOKEN = select(user_table.c.id, user_table.c.name, user_table.c.role, user_table.c.province_code,
+                   user_table.c.commune_code, user_table.c.unit_id).where(
+    user_table.c.token_hash == bindparam("token_hash"), user_table.c.active.is_(True))
+
+
 def authenticate(token: str, engine: Engine | None = None) -> Actor | None:
+    """The active user holding this token, read on every call: a deactivated token stops at once."""
     with read_connection(engine) as conn:
-        row = conn.execute(select(user_table).where(
-            user_table.c.token_hash == hash_token(token), user_table.c.active.is_(True))).first()
+        row = conn.execute(_BY_TOKEN, {"token_hash": hash_token(token)}).first()
     return actor_from_row(row) if row else None
 
 

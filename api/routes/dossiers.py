@@ -25,7 +25,7 @@ from workflow import audit, queries, rulesets
 from workflow import engine as wf
 from workflow.actors import Actor
 from workflow.assessment_view import side_by_side
-from workflow.db import read_connection
+from workflow.db import joined_connection, read_connection
 from workflow.errors import Forbidden
 from workflow.guards import commune_unit_counts
 from workflow.registration import register
@@ -48,15 +48,20 @@ def request_id(request: Request) -> str:
 
 
 def render(conn, row: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
-    unit = queries.units_by_id(conn, {row["unit_id"]}).get(row["unit_id"])
+    unit = queries.unit_by_id(conn, row["unit_id"])
     rule_set = rulesets.describe(conn, row["rule_set_id"])
     out = dossier_out(row, unit, rule_set, now)
     return DossierOut.model_validate(out).model_dump(mode="json")
 
 
-def render_fresh(row: dict[str, Any]) -> dict[str, Any]:
-    with read_connection() as conn:
-        return render(conn, row)
+def render_in_transaction(row: dict[str, Any]) -> dict[str, Any]:
+    """Render with the transaction that made the change (``once`` holds it): no second
+    connection, and the answer is exactly what was committed."""
+    conn = joined_connection()
+    if conn is None:  # pragma: no cover - change() always runs inside once()'s transaction
+        with read_connection() as conn:
+            return render(conn, row)
+    return render(conn, row)
 
 
 def _readable(conn, actor: Actor, dossier_id: int) -> dict[str, Any]:
@@ -82,7 +87,7 @@ def register_dossier(body: RegisterDossier, request: Request,
     def change():
         row = register(body.unit_id, body.year, actor, payload, request_id=rid)
         metrics.EVENTS.labels(event="register").inc()
-        return 201, render_fresh(row), etag(row["version"]), f"/api/v1/dossiers/{row['id']}"
+        return 201, render_in_transaction(row), etag(row["version"]), f"/api/v1/dossiers/{row['id']}"
 
     return once(actor, idempotency_key,
                 fingerprint("POST", request.url.path, None, body.model_dump(mode="json")), change)
@@ -164,7 +169,7 @@ def fire_event(request: Request, dossier_id: int = DossierId,
             metrics.REFUSALS.labels(event=event.value, reason=type(err).__name__).inc()
             raise
         metrics.EVENTS.labels(event=event.value).inc()
-        return 200, render_fresh(row), etag(row["version"]), None
+        return 200, render_in_transaction(row), etag(row["version"]), None
 
     return once(actor, idempotency_key,
                 fingerprint("POST", request.url.path, if_match, payload), change)
