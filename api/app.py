@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from api import openapi, problems
 from api.middleware import ApiMiddleware
-from api.routes import dossiers, meta, units
+from api.routes import dossiers, meta, rulesets, units
 from workflow.settings import get_settings
 
 DESCRIPTION = """
@@ -51,6 +51,7 @@ def create_app() -> FastAPI:
     problems.install(app)
     app.include_router(dossiers.router)
     app.include_router(units.router)
+    app.include_router(rulesets.router)
     app.include_router(meta.router)
     app.add_middleware(ApiMiddleware)
     openapi.install(app)
