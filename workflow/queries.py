@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, false, func, or_, select, tuple_
+from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select, tuple_
 
 from states.authority import AUTHORITY_MAP, Level
 from states.lifecycle import STEP_OF_STATE, STEP_ROLE, Role, State, Step
@@ -71,7 +71,8 @@ def territory_clause(actor: Actor, table=dossier_table):
 
 
 def awaiting_clause(actor: Actor):
-    """Dossiers waiting in a step this actor owns: the authority map, read as a query."""
+    """Dossiers waiting in a step this actor owns: the authority map, read as a query; None
+    when the actor owns no step (an auditor, a province admin): the inbox is empty."""
     if actor.role is Role.UNIT:
         return and_(dossier_table.c.unit_id == actor.unit_id,
                     dossier_table.c.state == State.REGISTERED.value)
@@ -85,12 +86,13 @@ def awaiting_clause(actor: Actor):
         if pairs:
             arms.append(and_(dossier_table.c.state == state.value,
                              tuple_(dossier_table.c.subject_type, dossier_table.c.managing_level).in_(pairs)))
-    return or_(*arms) if arms else false()
+    return or_(*arms) if arms else None
 
 
-def list_dossiers(conn: Connection, actor: Actor, f: DossierFilter, *, limit: int = 50,
-                  cursor: str | None = None, now: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of the dossiers the actor may see; returns (rows, next cursor or None)."""
+def dossier_query(actor: Actor, f: DossierFilter, *, limit: int = 50, cursor: str | None = None,
+                  now: datetime | None = None) -> Select | None:
+    """The SELECT of one page (limit + 1 rows, to know whether another page follows); None
+    when the page is empty by construction (the inbox of someone who owns no step)."""
     now = now or datetime.now(UTC)
     limit = max(1, min(limit, MAX_LIMIT))
     c = dossier_table.c
@@ -108,7 +110,10 @@ def list_dossiers(conn: Connection, actor: Actor, f: DossierFilter, *, limit: in
     if f.awaiting_me:
         # The inbox: soonest due first; the key is (due, id) so the order is total and stable.
         due = func.coalesce(c.due_at, NO_DUE)
-        where.append(awaiting_clause(actor))
+        mine = awaiting_clause(actor)
+        if mine is None:
+            return None
+        where.append(mine)
         after = decode_cursor(cursor, (datetime, int))
         if after:
             where.append(tuple_(due, c.id) > tuple_(after[0], after[1]))
@@ -118,7 +123,17 @@ def list_dossiers(conn: Connection, actor: Actor, f: DossierFilter, *, limit: in
         if after:
             where.append(c.id > after[0])
         q = q.where(*where).order_by(c.id)
-    rows = [dict(r._mapping) for r in conn.execute(q.limit(limit + 1))]
+    return q.limit(limit + 1)
+
+
+def list_dossiers(conn: Connection, actor: Actor, f: DossierFilter, *, limit: int = 50,
+                  cursor: str | None = None, now: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the dossiers the actor may see; returns (rows, next cursor or None)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    q = dossier_query(actor, f, limit=limit, cursor=cursor, now=now)
+    if q is None:
+        return [], None
+    rows = [dict(r._mapping) for r in conn.execute(q)]
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
@@ -144,10 +159,8 @@ def units_by_id(conn: Connection, ids: set[int]) -> dict[int, dict[str, Any]]:
     return {r.id: dict(r._mapping) for r in rows}
 
 
-def list_units(conn: Connection, actor: Actor, *, province: int | None = None,
-               commune: int | None = None, subject_type: str | None = None, limit: int = 50,
-               cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    limit = max(1, min(limit, MAX_LIMIT))
+def units_query(actor: Actor, *, province: int | None = None, commune: int | None = None,
+                subject_type: str | None = None, limit: int = 50, cursor: str | None = None) -> Select:
     c = unit_table.c
     where = [territory_clause(actor, unit_table)]
     for column, value in ((c.province_code, province), (c.commune_code, commune),
@@ -157,8 +170,16 @@ def list_units(conn: Connection, actor: Actor, *, province: int | None = None,
     after = decode_cursor(cursor, (int,))
     if after:
         where.append(c.id > after[0])
-    rows = [dict(r._mapping) for r in conn.execute(
-        select(unit_table).where(*where).order_by(c.id).limit(limit + 1))]
+    return select(unit_table).where(*where).order_by(c.id).limit(max(1, min(limit, MAX_LIMIT)) + 1)
+
+
+def list_units(conn: Connection, actor: Actor, *, province: int | None = None,
+               commune: int | None = None, subject_type: str | None = None, limit: int = 50,
+               cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    limit = max(1, min(limit, MAX_LIMIT))
+    rows = [dict(r._mapping) for r in conn.execute(units_query(
+        actor, province=province, commune=commune, subject_type=subject_type, limit=limit,
+        cursor=cursor))]
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor([rows[-1]["id"]]) if more else None
