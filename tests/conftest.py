@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -66,3 +68,23 @@ def engine(_template, tmp_path):
     db.set_engine(None)
     if not ON_POSTGRES:
         eng.dispose()
+
+
+@contextmanager
+def scratch_database(name: str, sqlite_dir) -> Iterator[str]:
+    """A URL of an empty database of the kind under test: a file on SQLite, a fresh database
+    beside the test one on Postgres (dropped afterwards)."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{sqlite_dir / (name + '.db')}"
+        return
+    name = f"{name}_{os.getpid()}"
+    admin = db.make_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield DATABASE_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()

@@ -11,10 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
-from tests.conftest import DATABASE_URL, ON_POSTGRES
-from workflow.db import make_engine
+from tests.conftest import scratch_database
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,18 +26,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server_db(tmp_path_factory):
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path_factory.mktemp('server') / 'dossier.db'}"
-        return
-    name = f"test_blackbox_{os.getpid()}"
-    admin = make_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield DATABASE_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with scratch_database("test_blackbox", tmp_path_factory.mktemp("server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

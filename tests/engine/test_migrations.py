@@ -1,29 +1,17 @@
 """The migrations go up, down and up again on a fresh database of the kind under test."""
 
-import os
-
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from workflow import migrate
 from workflow.db import make_engine
-from tests.conftest import DATABASE_URL, ON_POSTGRES
+from tests.conftest import scratch_database
 
 
 @pytest.fixture
 def fresh_url(tmp_path):
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    name = f"test_migrations_{os.getpid()}"
-    admin = make_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield DATABASE_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with scratch_database("test_migrations", tmp_path) as url:
+        yield url
 
 
 def test_up_down_up(fresh_url):
