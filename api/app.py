@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import openapi, problems
 from api.middleware import ApiMiddleware
-from api.routes import dossiers, meta, rulesets, units
+from api.strict import reject_unknown_query
+from api.routes import dossiers, meta, reports, rulesets, units
 from workflow.settings import get_settings
 
 DESCRIPTION = """
@@ -47,11 +48,13 @@ async def lifespan(app: FastAPI):
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Hồ sơ công nhận ANTT / ANTT recognition dossiers", version="0.1.0",
-                  description=DESCRIPTION, lifespan=lifespan)
+                  description=DESCRIPTION, lifespan=lifespan,
+                  dependencies=[Depends(reject_unknown_query)])
     problems.install(app)
     app.include_router(dossiers.router)
     app.include_router(units.router)
     app.include_router(rulesets.router)
+    app.include_router(reports.router)
     app.include_router(meta.router)
     app.add_middleware(ApiMiddleware)
     openapi.install(app)

@@ -122,3 +122,10 @@ def test_out_of_range_ids_and_nul_characters_are_422_not_database_errors(api):
     d = register(api, w.units["CQ"], rep)
     body = _problem(fire(api, d, Event.WITHDRAW, rep, {"reason": "a\x00b"}), 422)
     assert body["errors"][0]["field"] == "body.reason"
+
+
+def test_an_unknown_query_parameter_is_422_not_ignored(api):
+    r = api.client.get("/api/v1/dossiers", params={"stat": "recognised"},
+                       headers=api.auth(api.world.actor("auditor", "province")))
+    body = _problem(r, 422)
+    assert body["errors"][0]["field"] == "query.stat" and "state" in body["errors"][0]["message"]
