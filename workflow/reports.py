@@ -81,18 +81,8 @@ def _add(into: dict[str, Any], other: dict[str, Any]) -> None:
         into["by_state"][s] += n
 
 
-def summary(actor: Actor, *, province: int | None = None, commune: int | None = None,
-            year: int | None = None, now: datetime | None = None,
-            engine: Engine | None = None) -> dict[str, Any]:
-    """The report for the actor's territory (or a part of it) and a year (default: this year in
-    Vietnam). Rates: registration = registered / units; recognition = recognised / registered
-    (withdrawn dossiers are not registered); None where there is nothing to divide by."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    year = year or local_date(now).year
-    if not 2020 <= year <= 2100:
-        raise InvalidInput([f"Năm '{year}' không hợp lệ / year '{year}' is not valid"])
-    province, commune = _scope(actor, province, commune)
-    targets = target_for(province)
+def queries(province: int, commune: int | None, year: int, now: datetime):
+    """The two GROUP BY queries of a report: units, and dossiers by commune, type and state."""
     d, u = dossier_table.c, unit_table.c
     where_d = [d.province_code == province, d.year == year]
     where_u = [u.province_code == province]
@@ -106,6 +96,22 @@ def summary(actor: Actor, *, province: int | None = None, commune: int | None = 
                   .where(*where_d).group_by(d.commune_code, d.subject_type, d.state))
     units_q = (select(u.commune_code, u.subject_type, func.count().label("n"))
                .where(*where_u).group_by(u.commune_code, u.subject_type))
+    return units_q, dossiers_q
+
+
+def summary(actor: Actor, *, province: int | None = None, commune: int | None = None,
+            year: int | None = None, now: datetime | None = None,
+            engine: Engine | None = None) -> dict[str, Any]:
+    """The report for the actor's territory (or a part of it) and a year (default: this year in
+    Vietnam). Rates: registration = registered / units; recognition = recognised / registered
+    (withdrawn dossiers are not registered); None where there is nothing to divide by."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    year = year or local_date(now).year
+    if not 2020 <= year <= 2100:
+        raise InvalidInput([f"Năm '{year}' không hợp lệ / year '{year}' is not valid"])
+    province, commune = _scope(actor, province, commune)
+    targets = target_for(province)
+    units_q, dossiers_q = queries(province, commune, year, now)
     communes = ([territory.commune(commune)] if commune is not None
                 else list(territory.communes_of(province)))
     cells: dict[tuple[int, str], dict[str, Any]] = {

@@ -1,4 +1,4 @@
-"""Every list filter and the inbox reach the dossiers through an index: with 24,000 dossiers over
+"""Every list filter, the inbox and the report reach the dossiers through an index: with 24,000 dossiers over
 the 34 provinces, no plan reads the whole dossier table when a filter applies."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from states.lifecycle import Role, State
 from states.subjects import SubjectType
 from states.territory import communes_of, provinces
 from tests.engine.explain import full_scans
-from workflow import queries, rulesets
+from workflow import queries, reports, rulesets
 from workflow.actors import Actor
 from workflow.db import write_transaction
 from workflow.models import Dossier, Unit
@@ -91,6 +91,12 @@ def test_no_list_or_inbox_query_reads_the_whole_table(big, engine):
             found = full_scans(conn, queries.units_query(actor), "unit")
             if found:
                 scans[(who, "units")] = found
+        for scope in ((big["province"], None), (big["province"], big["commune"])):
+            units_q, dossiers_q = reports.queries(*scope, 2026, datetime.now(UTC))
+            for table, q in (("unit", units_q), ("dossier", dossiers_q)):
+                found = full_scans(conn, q, table)
+                if found:
+                    scans[("report", scope, table)] = found
     assert scans == {}
 
 
