@@ -13,20 +13,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from states.lifecycle import INITIAL, State, TRANSITION_BY_EVENT, Event
 from workflow.models import AuditEvent, Dossier
+from workflow.prepared import Prepared
 
 audit_table = AuditEvent.__table__
 dossier_table = Dossier.__table__
 
-_INSERT = insert(audit_table)  # built once: see workflow/engine.py
 GENESIS = "0" * 64
 REGISTER = "register"
 
 HASHED_FIELDS = ("dossier_id", "seq", "event", "from_state", "to_state", "version", "actor_id",
                  "actor_name", "role", "payload", "reason", "at", "request_id", "rule_set_id")
+
+_INSERT = Prepared(insert(audit_table).values(  # built once: see workflow/prepared.py
+    {name: bindparam(name) for name in (*HASHED_FIELDS, "prev_hash", "hash")}))
 
 
 def canonical_json(value: Any) -> str:
@@ -61,7 +64,7 @@ def append(conn: Connection, *, dossier_id: int, seq: int, prev_hash: str, event
                   at=at, request_id=request_id,
                   rule_set_id=rule_set_id)
     digest = row_hash(prev_hash, record)
-    conn.execute(_INSERT, {**record, "prev_hash": prev_hash, "hash": digest})
+    _INSERT.execute(conn, {**record, "prev_hash": prev_hash, "hash": digest})
     return digest
 
 

@@ -26,6 +26,7 @@ from workflow.errors import (Forbidden, GuardFailed, InvalidInput, NotFound, Tra
                              UnknownEvent, VersionConflict)
 from workflow.guards import GUARDS, GuardContext, missing_fields
 from workflow.models import Dossier
+from workflow.prepared import Prepared
 from workflow.steps import open_step
 
 dossier_table = Dossier.__table__
@@ -36,6 +37,8 @@ EVENT_NAMES = [e.value for e in Event]
 # event writes, so unchanged JSON columns (the assessment) are not serialised again.
 _SELECT = select(dossier_table).where(dossier_table.c.id == bindparam("dossier_id"))
 _SELECT_FOR_UPDATE = _SELECT.with_for_update(of=dossier_table)
+_READ = Prepared(_SELECT)
+_READ_FOR_UPDATE = Prepared(_SELECT_FOR_UPDATE)
 WRITABLE = frozenset({
     "state", "version", "audit_seq", "audit_head", "updated_at", "step_opened_at", "step_seq",
     "due_at", "escalation_level", "next_escalation_at", "returns", "assessment", "verified_assessment", "self_scores",
@@ -44,11 +47,11 @@ WRITABLE = frozenset({
 
 
 @lru_cache(maxsize=64)
-def _update_for(columns: tuple[str, ...]):
-    return (update(dossier_table)
-            .where(dossier_table.c.id == bindparam("b_id"),
-                   dossier_table.c.version == bindparam("b_expected"))
-            .values({c: bindparam(c, type_=dossier_table.c[c].type) for c in columns}))
+def _update_for(columns: tuple[str, ...]) -> Prepared:
+    return Prepared(update(dossier_table)
+                    .where(dossier_table.c.id == bindparam("b_id"),
+                           dossier_table.c.version == bindparam("b_expected"))
+                    .values({c: bindparam(c, type_=dossier_table.c[c].type) for c in columns}))
 
 
 def _now(now: datetime | None) -> datetime:
@@ -69,11 +72,11 @@ def place_of(dossier: dict[str, Any]) -> Place:
 
 
 def _lock(conn: Connection, dossier_id: int) -> dict[str, Any]:
-    q = _SELECT if is_sqlite(conn.engine) else _SELECT_FOR_UPDATE
-    row = conn.execute(q, {"dossier_id": dossier_id}).first()
+    q = _READ if is_sqlite(conn.engine) else _READ_FOR_UPDATE
+    row = q.first(conn, {"dossier_id": dossier_id})
     if row is None:
         raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
-    return dict(row._mapping)
+    return row
 
 
 def _refusals(ctx: GuardContext, *, with_payload: bool) -> list[str]:
@@ -133,9 +136,9 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
                        updated_at=at)
         unknown = changes.keys() - WRITABLE
         assert not unknown, f"effects wrote columns fire() does not write: {unknown}"
-        result = conn.execute(_update_for(tuple(sorted(changes))),
-                              {**changes, "b_id": dossier_id, "b_expected": expected_version})
-        if result.rowcount != 1:  # cannot happen under the lock; refuse rather than fork history
+        updated = _update_for(tuple(sorted(changes))).execute(
+            conn, {**changes, "b_id": dossier_id, "b_expected": expected_version})
+        if updated != 1:  # cannot happen under the lock; refuse rather than fork history
             raise VersionConflict(expected_version, dossier["version"])
         dossier.update(changes)
         return dossier
@@ -143,10 +146,10 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
 
 def load(conn: Connection, dossier_id: int) -> dict[str, Any]:
     """The dossier row as a dict, read without a lock (raises NotFound)."""
-    row = conn.execute(_SELECT, {"dossier_id": dossier_id}).first()
+    row = _READ.first(conn, {"dossier_id": dossier_id})
     if row is None:
         raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
-    return dict(row._mapping)
+    return row
 
 
 def get(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:

@@ -18,19 +18,25 @@ from workflow.actors import Actor
 from workflow.db import write_transaction
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
 from workflow.models import Dossier, Unit
+from workflow.prepared import Prepared
 from workflow.steps import open_step
 
 dossier_table = Dossier.__table__
 unit_table = Unit.__table__
 
 # Built once (see workflow/engine.py).
-_UNIT = select(unit_table).where(unit_table.c.id == bindparam("unit_id"))
-_LIVE = select(dossier_table.c.id, dossier_table.c.state).where(
+_UNIT = Prepared(select(unit_table).where(unit_table.c.id == bindparam("unit_id")))
+_LIVE = Prepared(select(dossier_table.c.id, dossier_table.c.state).where(
     dossier_table.c.unit_id == bindparam("unit_id"), dossier_table.c.year == bindparam("year"),
-    dossier_table.c.state != State.WITHDRAWN.value)
-_INSERT = insert(dossier_table).returning(dossier_table.c.id)
-_SET_HEAD = (update(dossier_table).where(dossier_table.c.id == bindparam("b_id"))
-             .values(audit_seq=bindparam("audit_seq"), audit_head=bindparam("audit_head")))
+    dossier_table.c.state != State.WITHDRAWN.value))
+_INSERT_COLUMNS = ("unit_id", "year", "state", "version", "rule_set_id", "subject_type",
+                   "managing_level", "province_code", "commune_code", "returns", "audit_seq",
+                   "audit_head", "created_at", "updated_at", "escalation_level", "step_opened_at",
+                   "step_seq", "due_at", "next_escalation_at")
+_INSERT = Prepared(insert(dossier_table).values({c: bindparam(c) for c in _INSERT_COLUMNS})
+                   .returning(dossier_table.c.id), columns=[dossier_table.c.id])
+_SET_HEAD = Prepared(update(dossier_table).where(dossier_table.c.id == bindparam("b_id"))
+                     .values(audit_seq=bindparam("audit_seq"), audit_head=bindparam("audit_head")))
 
 # Checks run at registration: name -> fn(conn, unit, year, rules, payload, now) -> reasons.
 REGISTRATION_CHECKS: dict[str, Any] = {}
@@ -96,8 +102,7 @@ def _may_register(actor: Actor, unit: dict[str, Any]) -> str | None:
 
 
 def _live_dossier(conn: Connection, unit_id: int, year: int) -> dict[str, Any] | None:
-    row = conn.execute(_LIVE, {"unit_id": unit_id, "year": year}).first()
-    return dict(row._mapping) if row else None
+    return _LIVE.first(conn, {"unit_id": unit_id, "year": year})
 
 
 def register(unit_id: int, year: int, actor: Actor, payload: dict[str, Any] | None = None, *,
@@ -109,10 +114,9 @@ def register(unit_id: int, year: int, actor: Actor, payload: dict[str, Any] | No
     at = (now or datetime.now(UTC)).astimezone(UTC)
     try:
         with write_transaction(engine) as conn:
-            unit = conn.execute(_UNIT, {"unit_id": unit_id}).first()
+            unit = _UNIT.first(conn, {"unit_id": unit_id})
             if unit is None:
                 raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
-            unit = dict(unit._mapping)
             problem = _may_register(actor, unit)
             if problem:
                 raise Forbidden(problem)
@@ -144,12 +148,12 @@ def _insert(conn: Connection, unit: dict[str, Any], year: int, rule_set_id: int,
         "created_at": at, "updated_at": at, "escalation_level": 0,
     }
     row.update(open_step(rules, row | {"id": None}, INITIAL, at, seq=1))
-    row["id"] = conn.execute(_INSERT, row).scalar_one()
+    row["id"] = _INSERT.scalar(conn, row)
     head = audit.append(conn, dossier_id=row["id"], seq=1, prev_hash=audit.GENESIS,
                         event=audit.REGISTER, from_state=None, to_state=INITIAL.value, version=1,
                         actor_id=actor.id, actor_name=actor.name, role=actor.role.value,
                         payload=payload, reason=None, at=at, request_id=request_id,
                         rule_set_id=rule_set_id)
-    conn.execute(_SET_HEAD, {"b_id": row["id"], "audit_seq": 1, "audit_head": head})
+    _SET_HEAD.execute(conn, {"b_id": row["id"], "audit_seq": 1, "audit_head": head})
     row.update(audit_seq=1, audit_head=head)
     return row

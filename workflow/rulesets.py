@@ -19,6 +19,7 @@ from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Forbidden, InvalidInput, NotFound
 from workflow.models import NATIONAL, RuleSetRow
+from workflow.prepared import Prepared
 
 rule_set_table = RuleSetRow.__table__
 _cache: dict[int, RuleSet] = {}
@@ -28,6 +29,9 @@ _IN_FORCE = (select(_t.c.id)
              .where(_t.c.province_code.in_([bindparam("province"), NATIONAL]),
                     _t.c.year == bindparam("year"), _t.c.subject_type == bindparam("subject"))
              .order_by((_t.c.province_code == NATIONAL).asc(), _t.c.version.desc()).limit(1))
+
+
+_IN_FORCE_PREPARED = Prepared(_IN_FORCE)
 
 
 def load(conn: Connection, rule_set_id: int) -> RuleSet:
@@ -43,10 +47,10 @@ def in_force(conn: Connection, province_code: int, year: int, subject: SubjectTy
     """The newest rule set for (province, year, subject type); the province's own beats the
     national one. The national default is stored on first use so that dossiers can pin it."""
     t = rule_set_table
-    row = conn.execute(_IN_FORCE, {"province": province_code, "year": year,
-                                   "subject": subject.value}).first()
-    if row is not None:
-        return row.id, load(conn, row.id)
+    found = _IN_FORCE_PREPARED.scalar(conn, {"province": province_code, "year": year,
+                                             "subject": subject.value})
+    if found is not None:
+        return found, load(conn, found)
     rules = national_default(year, subject)
     try:
         with conn.begin_nested():

@@ -1,0 +1,92 @@
+"""Hot statements, compiled once per dialect and run on the DBAPI cursor of the caller's
+SQLAlchemy connection, inside its transaction.
+
+SQLAlchemy's per-execute machinery (execution context, compiled-cache lookup, events, result
+wrapping) costs several times what SQLite needs to run the statement itself (see
+docs/BENCHMARKS.md). The few statements every ``fire`` runs skip it; they keep SQLAlchemy's
+SQL, dialect and type handling, taken through the public ``dialect_impl`` processors, so the
+values written and read are exactly those the ORM path would write and read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, Connection
+from sqlalchemy.engine import Dialect
+
+
+_REQUIRED = object()
+
+
+@dataclass
+class _Compiled:
+    sql: str
+    positional: tuple[str, ...] | None  # bind names in order (qmark), None for named styles
+    # (name in the SQL, key in the caller's parameters, processor, value when not given)
+    binds: tuple[tuple[str, str, Callable[[Any], Any] | None, Any], ...]
+    # Built at the first fetch: some drivers' processors need the column's type code.
+    results: tuple[tuple[str, Callable[[Any], Any] | None], ...] | None = None
+
+
+class Prepared:
+    """A Core statement; ``columns`` names the result columns when it returns rows."""
+
+    def __init__(self, statement: Any, columns: Sequence[Column] = ()) -> None:
+        self.statement = statement
+        self.columns = tuple(columns) or tuple(getattr(statement, "selected_columns", ()))
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._by_dialect.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            binds = tuple((name, bind.key, bind.type.dialect_impl(dialect).bind_processor(dialect),
+                           _REQUIRED if bind.required else bind.effective_value)
+                          for bind, name in compiled.bind_names.items())
+            positional = tuple(compiled.positiontup) if compiled.positional else None
+            found = self._by_dialect[dialect.name] = _Compiled(compiled.string, positional, binds)
+        return found
+
+    def _run(self, conn: Connection, params: dict[str, Any]):
+        c = self._compiled(conn.dialect)
+        values = {}
+        for name, key, process, default in c.binds:
+            value = params.get(key, default)
+            if value is _REQUIRED:
+                raise KeyError(f"parameter '{key}' is required by: {c.sql}")
+            values[name] = process(value) if process is not None else value
+        cursor = conn.connection.dbapi_connection.cursor()
+        if c.positional is not None:
+            cursor.execute(c.sql, [values[name] for name in c.positional])
+        else:
+            cursor.execute(c.sql, values)
+        return c, cursor
+
+    def execute(self, conn: Connection, params: dict[str, Any]) -> int:
+        """Run it; returns the number of rows changed."""
+        _, cursor = self._run(conn, params)
+        count = cursor.rowcount
+        cursor.close()
+        return count
+
+    def first(self, conn: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The first row as a dict of column name to value (None when there is none)."""
+        c, cursor = self._run(conn, params)
+        row = cursor.fetchone()
+        if c.results is None:
+            dialect = conn.dialect
+            c.results = tuple(
+                (col.name, col.type.dialect_impl(dialect).result_processor(dialect, desc[1]))
+                for col, desc in zip(self.columns, cursor.description))
+        cursor.close()
+        if row is None:
+            return None
+        return {name: (process(value) if process is not None else value)
+                for (name, process), value in zip(c.results, row)}
+
+    def scalar(self, conn: Connection, params: dict[str, Any]) -> Any:
+        row = self.first(conn, params)
+        return None if row is None else next(iter(row.values()))
