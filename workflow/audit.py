@@ -28,8 +28,9 @@ REGISTER = "register"
 HASHED_FIELDS = ("dossier_id", "seq", "event", "from_state", "to_state", "version", "actor_id",
                  "actor_name", "role", "payload", "reason", "at", "request_id", "rule_set_id")
 
-_INSERT = Prepared(insert(audit_table).values(  # built once: see workflow/prepared.py
-    {name: bindparam(name) for name in (*HASHED_FIELDS, "prev_hash", "hash")}))
+AUDIT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
+INSERT = Prepared(insert(audit_table).values(  # built once: see workflow/prepared.py
+    {name: bindparam(name) for name in AUDIT_COLUMNS}))
 
 
 def canonical_json(value: Any) -> str:
@@ -53,19 +54,32 @@ def row_hash(prev_hash: str, record: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + _encode(fields)).encode()).hexdigest()
 
 
-def append(conn: Connection, *, dossier_id: int, seq: int, prev_hash: str, event: str,
-           from_state: str | None, to_state: str | None, version: int, actor_id: int | None,
-           actor_name: str, role: str, payload: dict[str, Any], reason: str | None,
-           at: datetime, request_id: str | None, rule_set_id: int) -> str:
+def record(*, dossier_id: int, seq: int, prev_hash: str, event: str, from_state: str | None,
+           to_state: str | None, version: int, actor_id: int | None, actor_name: str, role: str,
+           payload: dict[str, Any], reason: str | None, at: datetime, request_id: str | None,
+           rule_set_id: int) -> tuple[dict[str, Any], str]:
+    """The audit row to insert (every column of ``AUDIT_COLUMNS``) and its hash."""
+    row = dict(dossier_id=dossier_id, seq=seq, event=event, from_state=from_state,
+               to_state=to_state, version=version, actor_id=actor_id, actor_name=actor_name,
+               role=role, payload=canonical_json(payload), reason=reason, at=at,
+               request_id=request_id, rule_set_id=rule_set_id)
+    digest = row_hash(prev_hash, row)
+    row.update(prev_hash=prev_hash, hash=digest)
+    return row, digest
+
+
+def append(conn: Connection, **fields: Any) -> str:
     """Insert one audit row in the caller's transaction and return its hash."""
-    record = dict(dossier_id=dossier_id, seq=seq, event=event, from_state=from_state,
-                  to_state=to_state, version=version, actor_id=actor_id, actor_name=actor_name,
-                  role=role, payload=canonical_json(payload), reason=reason,
-                  at=at, request_id=request_id,
-                  rule_set_id=rule_set_id)
-    digest = row_hash(prev_hash, record)
-    _INSERT.execute(conn, {**record, "prev_hash": prev_hash, "hash": digest})
+    row, digest = record(**fields)
+    INSERT.execute(conn, row)
     return digest
+
+
+def insert_cte(prefix: str = "a_"):
+    """The audit INSERT as a CTE whose parameters are named ``prefix + column``: Postgres runs
+    it in the same statement (one round trip) as the dossier's UPDATE (workflow/engine.py)."""
+    return insert(audit_table).values(
+        {c: bindparam(prefix + c, type_=audit_table.c[c].type) for c in AUDIT_COLUMNS}).cte("audit_row")
 
 
 @dataclass(frozen=True)

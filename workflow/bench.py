@@ -11,7 +11,6 @@ import os
 import resource
 import statistics
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from typing import Any, Callable
@@ -109,56 +108,63 @@ def _actor(event: Event, unit: dict[str, Any]) -> Actor:
     return _seat(role, unit, "province" if province_managed else "commune")
 
 
+def _walk(url: str, year: int, chunk: list[dict[str, Any]],
+          payload: Callable[[Event, str], dict[str, Any]]) -> tuple[float, float, list[float]]:
+    """One worker: register its units, then walk each dossier to recognised; returns (start,
+    end, latencies) on the system-wide monotonic clock so that workers' spans can be joined."""
+    engine = make_engine(url)
+    reg_at = datetime(year, 3, 2, 2, 0, tzinfo=UTC)
+    local: list[float] = []
+    ids = []
+    start = time.perf_counter()
+    for unit in chunk:
+        t0 = time.perf_counter()
+        d = register(unit["id"], year, _seat(Role.UNIT, unit, "unit"),
+                     examples.registration_payload(unit["subject_type"]), now=reg_at, engine=engine)
+        local.append(time.perf_counter() - t0)
+        ids.append((d["id"], unit))
+    for did, unit in ids:
+        version = 1
+        for event in EVENTS:
+            t0 = time.perf_counter()
+            d = wf.fire(did, event, _actor(event, unit), payload(event, unit["subject_type"]),
+                        version, engine=engine)
+            local.append(time.perf_counter() - t0)
+            version = d["version"]
+    end = time.perf_counter()
+    engine.dispose()
+    return start, end, local
+
+
 def run(db: str = "sqlite", dossiers: int = 2000, connections: int = 1, year: int | None = None,
         payload: Callable[[Event, str], dict[str, Any]] = bench_payload) -> dict[str, Any]:
+    """K workers are K processes, each with its own connection: threads would measure the
+    interpreter's lock, not the database (the engine is CPU-bound Python around each query)."""
     engine, path = _database(db)
     migrate.upgrade(engine)
+    url = engine.url.render_as_string(hide_password=False)
     year = year or 2026
     units = _units(engine, dossiers)
-    reg_at = datetime(year, 3, 2, 2, 0, tzinfo=UTC)
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def worker(chunk: list[dict[str, Any]]) -> None:
-        local: list[float] = []
-        ids = []
-        for unit in chunk:
-            t0 = time.perf_counter()
-            d = register(unit["id"], year, _seat(Role.UNIT, unit, "unit"),
-                         examples.registration_payload(unit["subject_type"]), now=reg_at,
-                         engine=engine)
-            local.append(time.perf_counter() - t0)
-            ids.append((d["id"], unit))
-        for did, unit in ids:
-            version = 1
-            for event in EVENTS:
-                t0 = time.perf_counter()
-                d = wf.fire(did, event, _actor(event, unit), payload(event, unit["subject_type"]),
-                            version, engine=engine)
-                local.append(time.perf_counter() - t0)
-                version = d["version"]
-        with lock:
-            latencies.extend(local)
-
+    engine.dispose()
     k = max(1, connections)
     chunks = [units[i::k] for i in range(k)]
-    started = time.perf_counter()
     if k == 1:
-        worker(chunks[0])  # in the calling thread, so profilers see it
+        spans = [_walk(url, year, chunks[0], payload)]  # in this process, so profilers see it
     else:
-        threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    seconds = time.perf_counter() - started
-    engine.dispose()
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(k) as pool:
+            spans = pool.starmap(_walk, [(url, year, c, payload) for c in chunks])
+    seconds = max(s[1] for s in spans) - min(s[0] for s in spans)
+    latencies = [x for s in spans for x in s[2]]
     ops = len(latencies)
     q = statistics.quantiles(latencies, n=100) if ops >= 100 else [max(latencies)] * 99
+    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return {"workload": "lifecycle", "db": db, "dossiers": dossiers, "connections": k,
             "operations": ops, "seconds": round(seconds, 3), "ops_per_s": round(ops / seconds, 1),
             "p50_ms": round(statistics.median(latencies) * 1000, 3), "p99_ms": round(q[98] * 1000, 3),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            "peak_rss_mb": round(rss / 1024, 1)}
 
 
 def seed_trails(engine: Engine, dossiers: int, *, chunk: int = 2000) -> int:
@@ -219,3 +225,61 @@ def run_verify(db: str = "sqlite", events: int = 1_000_000) -> dict[str, Any]:
             "findings": len(findings), "seconds": round(seconds, 3),
             "events_per_s": round(rows / seconds, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def run_floor(db: str = "sqlite", dossiers: int = 2000) -> dict[str, Any]:
+    """The raw SQL floor of issue 6 on this machine, no framework: per operation BEGIN, read
+    state and version (FOR UPDATE on Postgres), conditional UPDATE, INSERT an audit row, COMMIT.
+    The engine's figures are read against it (machines of one kind differ by 2x between hours)."""
+    import sqlite3
+
+    payload = '{"event": "x"}'
+    if db == "postgres":
+        import psycopg
+
+        url = os.environ.get("DATABASE_URL", "")
+        if not url.startswith("postgresql"):
+            raise SystemExit("--db postgres needs DATABASE_URL=postgresql+psycopg://...")
+        conn: Any = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+        mark, lock = "%s", " FOR UPDATE"
+        begin = commit = None
+    else:
+        conn = sqlite3.connect(os.path.join(tempfile.mkdtemp(prefix="dossier-floor-"), "f.db"),
+                               isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        mark, lock = "?", ""
+        begin, commit = "BEGIN IMMEDIATE", "COMMIT"
+    cur = conn.cursor()
+    cur.execute("DROP TABLE IF EXISTS floor_audit")
+    cur.execute("DROP TABLE IF EXISTS floor_dossier")
+    cur.execute("CREATE TABLE floor_dossier (id INTEGER PRIMARY KEY, state TEXT, version INTEGER)")
+    cur.execute("CREATE TABLE floor_audit (id SERIAL PRIMARY KEY, dossier_id INTEGER, event TEXT, "
+                "payload TEXT)" if db == "postgres" else
+                "CREATE TABLE floor_audit (id INTEGER PRIMARY KEY, dossier_id INTEGER, event TEXT, "
+                "payload TEXT)")
+    cur.executemany(f"INSERT INTO floor_dossier VALUES ({mark}, 'registered', 1)",
+                    [(i,) for i in range(1, dossiers + 1)])
+    conn.commit()
+    latencies = []
+    for i in range(1, dossiers + 1):
+        for _ in range(4):
+            t0 = time.perf_counter()
+            if begin:
+                cur.execute(begin)
+            cur.execute(f"SELECT state, version FROM floor_dossier WHERE id = {mark}{lock}", (i,))
+            _, version = cur.fetchone()
+            cur.execute(f"UPDATE floor_dossier SET state = 'x', version = {mark} WHERE id = {mark} "
+                        f"AND version = {mark}", (version + 1, i, version))
+            cur.execute(f"INSERT INTO floor_audit (dossier_id, event, payload) VALUES ({mark}, 'e', "
+                        f"{mark})", (i, payload))
+            if commit:
+                cur.execute(commit)
+            else:
+                conn.commit()
+            latencies.append(time.perf_counter() - t0)
+    conn.close()
+    seconds = sum(latencies)
+    return {"workload": "floor", "db": db, "operations": len(latencies),
+            "seconds": round(seconds, 3), "ops_per_s": round(len(latencies) / seconds, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 3)}

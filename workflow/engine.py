@@ -54,6 +54,12 @@ def _update_for(columns: tuple[str, ...]) -> Prepared:
                     .values({c: bindparam(c, type_=dossier_table.c[c].type) for c in columns}))
 
 
+@lru_cache(maxsize=64)
+def _update_with_audit_for(columns: tuple[str, ...]) -> Prepared:
+    """Postgres: the audit INSERT rides in the UPDATE's statement as a CTE, one round trip."""
+    return Prepared(_update_for(columns).statement.add_cte(audit.insert_cte()))
+
+
 def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
 
@@ -126,8 +132,8 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
         version = dossier["version"] + 1
         seq = dossier["audit_seq"] + 1
         changes.update(open_step(rules, dossier, dest, at, seq))
-        head = audit.append(
-            conn, dossier_id=dossier_id, seq=seq, prev_hash=dossier["audit_head"], event=ev.value,
+        row, head = audit.record(
+            dossier_id=dossier_id, seq=seq, prev_hash=dossier["audit_head"], event=ev.value,
             from_state=state.value, to_state=dest.value, version=version, actor_id=actor.id,
             actor_name=actor.name, role=actor.role.value, payload=payload,
             reason=payload.get("reason") if isinstance(payload.get("reason"), str) else None,
@@ -136,8 +142,14 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
                        updated_at=at)
         unknown = changes.keys() - WRITABLE
         assert not unknown, f"effects wrote columns fire() does not write: {unknown}"
-        updated = _update_for(tuple(sorted(changes))).execute(
-            conn, {**changes, "b_id": dossier_id, "b_expected": expected_version})
+        params = {**changes, "b_id": dossier_id, "b_expected": expected_version}
+        columns = tuple(sorted(changes))
+        if is_sqlite(conn.engine):
+            audit.INSERT.execute(conn, row)
+            updated = _update_for(columns).execute(conn, params)
+        else:
+            params.update({"a_" + k: v for k, v in row.items()})
+            updated = _update_with_audit_for(columns).execute(conn, params)
         if updated != 1:  # cannot happen under the lock; refuse rather than fork history
             raise VersionConflict(expected_version, dossier["version"])
         dossier.update(changes)

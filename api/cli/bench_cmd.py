@@ -56,3 +56,12 @@ def api_bench(db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"
     if db not in ("sqlite", "postgres"):
         raise typer.BadParameter("--db is sqlite or postgres")
     typer.echo(json.dumps(bench.run(db=db, dossiers=dossiers, clients=clients, url=url)))
+
+
+@bench_app.command("floor")
+def floor(db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+          dossiers: int = typer.Option(2000, "--dossiers")) -> None:
+    """The raw SQL floor on this machine (no framework), to read the other figures against."""
+    from workflow import bench
+
+    typer.echo(json.dumps(bench.run_floor(db=db, dossiers=dossiers)))

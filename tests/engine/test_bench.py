@@ -1,0 +1,35 @@
+"""The benchmark commands run the real workload and report what they measured (the figures
+themselves are read from the commands, not asserted)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import ON_POSTGRES
+from workflow import bench
+from workflow.db import read_connection
+from workflow.models import AuditEvent, Dossier
+
+DB = "postgres" if ON_POSTGRES else "sqlite"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("connections", [1, 2])
+def test_lifecycle_walks_every_dossier_to_recognised(engine, connections):
+    result = bench.run(db=DB, dossiers=6, connections=connections)
+    assert result["operations"] == 6 * 5 and result["connections"] == connections
+    assert result["ops_per_s"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0
+    assert result["peak_rss_mb"] > 0
+    if ON_POSTGRES:  # on SQLite the bench runs in a temporary file of its own
+        with read_connection() as conn:
+            states = conn.execute(select(Dossier.__table__.c.state, func.count())
+                                  .group_by(Dossier.__table__.c.state)).all()
+            events = conn.execute(select(func.count()).select_from(AuditEvent.__table__)).scalar_one()
+        assert states == [("recognised", 6)] and events == 30
+
+
+@pytest.mark.slow
+def test_floor_runs_the_raw_statements(engine):
+    result = bench.run_floor(db=DB, dossiers=5)
+    assert result["operations"] == 20 and result["ops_per_s"] > 0
