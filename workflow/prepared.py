@@ -76,16 +76,33 @@ class Prepared:
         """The first row as a dict of column name to value (None when there is none)."""
         c, cursor = self._run(conn, params)
         row = cursor.fetchone()
-        if c.results is None:
-            dialect = conn.dialect
-            c.results = tuple(
-                (col.name, col.type.dialect_impl(dialect).result_processor(dialect, desc[1]))
-                for col, desc in zip(self.columns, cursor.description))
+        self._result_processors(c, conn, cursor)
         cursor.close()
         if row is None:
             return None
         return {name: (process(value) if process is not None else value)
                 for (name, process), value in zip(c.results, row)}
+
+    def all(self, conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row, as dicts of column name to value."""
+        c, cursor = self._run(conn, params)
+        rows = cursor.fetchall()
+        self._result_processors(c, conn, cursor)
+        cursor.close()
+        names = [name for name, _ in c.results]
+        plain = [i for i, (_, process) in enumerate(c.results) if process is None]
+        if len(plain) == len(names):
+            return [dict(zip(names, row)) for row in rows]
+        processors = [process for _, process in c.results]
+        return [{name: (value if process is None else process(value))
+                 for name, process, value in zip(names, processors, row)} for row in rows]
+
+    def _result_processors(self, c: _Compiled, conn: Connection, cursor: Any) -> None:
+        if c.results is None:
+            dialect = conn.dialect
+            c.results = tuple(
+                (col.name, col.type.dialect_impl(dialect).result_processor(dialect, desc[1]))
+                for col, desc in zip(self.columns, cursor.description))
 
     def scalar(self, conn: Connection, params: dict[str, Any]) -> Any:
         row = self.first(conn, params)
