@@ -15,7 +15,7 @@ from states.lifecycle import INITIAL
 from states.subjects import SubjectType
 from states.territory import communes_of
 from workflow import audit, migrate, rulesets
-from workflow.db import make_engine, write_transaction
+from workflow.db import catch_up_sequences, make_engine, write_transaction
 from workflow.models import AuditEvent, Dossier, Unit
 
 PROVINCE = 51
@@ -59,10 +59,9 @@ def seed(engine: Engine, total: int, due: int, *, now: datetime, chunk: int = 50
             conn.execute(insert(Unit.__table__), units)
             conn.execute(insert(Dossier.__table__), dossiers)
             conn.execute(insert(AuditEvent.__table__), trails)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("SELECT setval(pg_get_serial_sequence('unit', 'id'), (SELECT max(id) FROM unit))"))
-            conn.execute(text("SELECT setval(pg_get_serial_sequence('dossier', 'id'), (SELECT max(id) FROM dossier))"))
+    with write_transaction(engine) as conn:
+        catch_up_sequences(conn, "unit", "dossier")
+        if engine.dialect.name == "postgresql":
             conn.execute(text("ANALYZE dossier"))
 
 

@@ -23,7 +23,7 @@ from states.territory import communes_of
 from workflow import engine as wf
 from workflow import migrate
 from workflow.actors import Actor
-from workflow.db import make_engine, write_transaction
+from workflow.db import catch_up_sequences, make_engine, write_transaction
 from workflow.models import Unit
 from workflow.registration import register
 
@@ -208,6 +208,8 @@ def seed_trails(engine: Engine, dossiers: int, *, chunk: int = 2000) -> int:
             conn.execute(insert(Dossier.__table__), dossier_rows)
             conn.execute(insert(AuditEvent.__table__), trail_rows)
         rows += len(trail_rows)
+    with write_transaction(engine) as conn:
+        catch_up_sequences(conn, "dossier")
     return rows
 
 

@@ -108,3 +108,13 @@ def joined(conn: Connection) -> Iterator[Connection]:
 def joined_connection() -> Connection | None:
     """The transaction ``joined`` made current, if any."""
     return _joined.get()
+
+
+def catch_up_sequences(conn: Connection, *tables: str) -> None:
+    """Postgres: move each table's id sequence past rows inserted with explicit ids (bulk
+    seeding), so that the next ordinary insert does not collide. SQLite needs nothing."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in tables:
+        conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                             f"GREATEST((SELECT max(id) FROM {table}), 1))")

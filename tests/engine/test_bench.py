@@ -33,3 +33,15 @@ def test_lifecycle_walks_every_dossier_to_recognised(engine, connections):
 def test_floor_runs_the_raw_statements(engine):
     result = bench.run_floor(db=DB, dossiers=5)
     assert result["operations"] == 20 and result["ops_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_registration_still_works_after_bulk_seeding(engine):
+    # Seeding inserts explicit ids; on Postgres the id sequence must be moved past them.
+    assert bench.seed_trails(engine, 3) == 15
+    from tests.factories import build_world
+    from tests.engine.helpers import register_at
+
+    world = build_world()
+    d = register_at(world.units["CQ"], world.actor("unit", "CQ"))
+    assert d["id"] > 3
