@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from states import territory
+from states.calendar import local_date, working_days_between
 from states.authority import authority
 from states.lifecycle import ROLE_LABELS, STATE_LABELS, STEP_OF_STATE, TERMINAL, State
 from states.subjects import ManagingLevel, SubjectType
@@ -19,6 +20,13 @@ def _label(pair: tuple[str, str]) -> dict[str, str]:
 def _overdue(row: dict[str, Any], now: datetime) -> bool:
     due = row.get("due_at")
     return bool(due and State(row["state"]) in STEP_OF_STATE and due < now)
+
+
+def _late_by(row: dict[str, Any], now: datetime) -> int | None:
+    """How late the step is, in working days (Vietnam's calendar): 0 on the day it fell due."""
+    if not _overdue(row, now):
+        return None
+    return working_days_between(local_date(row["due_at"]), local_date(now))
 
 
 def unit_out(unit: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +44,7 @@ def step_out(row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
     return {"name": step.value, "role": need.role.value, "level": need.level.value,
             "label": _label(ROLE_LABELS[need.role]), "opened_at": row.get("step_opened_at"),
             "due_at": row.get("due_at"), "overdue": _overdue(row, now),
+            "overdue_working_days": _late_by(row, now),
             "escalation_level": row.get("escalation_level", 0),
             "next_escalation_at": row.get("next_escalation_at")}
 

@@ -121,6 +121,8 @@ class StepOut(BaseModel):
     opened_at: datetime | None
     due_at: datetime | None
     overdue: bool
+    overdue_working_days: int | None = Field(None, description=(
+        "Quá hạn bao nhiêu ngày làm việc / how many working days past due (0: due today)"))
     escalation_level: int
     next_escalation_at: datetime | None
 

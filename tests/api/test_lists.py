@@ -114,3 +114,21 @@ def test_pages_stay_stable_while_dossiers_are_registered(api):
     assert seen == sorted(seen)
     r = api.client.get("/api/v1/dossiers", params={"cursor": "garbage!"}, headers=api.auth(auditor))
     assert r.status_code == 422 and "cursor" in r.json()["detail"]
+
+
+def test_a_dossier_says_how_late_its_step_is_in_working_days(api):
+    w = api.world
+    d = walk(api, "KDC", State.SELF_SCORED)
+    # Due at the end of Friday 20/11/2026 (Vietnam); read on Sunday 22/11 (weekend: 0) and on
+    # Wednesday 25/11: Monday 23 counts, Tuesday 24 is Vietnam Cultural Day (a holiday), so 2.
+    due = datetime(2026, 11, 20, 16, 59, 59, tzinfo=UTC)
+    with write_transaction() as conn:
+        conn.execute(update(Dossier.__table__).where(Dossier.__table__.c.id == d["id"])
+                     .values(due_at=due, escalation_level=2))
+    import time_machine
+
+    for now, late in (("2026-11-22T03:00:00Z", 0), ("2026-11-25T03:00:00Z", 2)):
+        with time_machine.travel(now, tick=False):
+            step = api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(w.actor("auditor"))).json()["step"]
+        assert step["overdue"] is True and step["overdue_working_days"] == late
+        assert step["escalation_level"] == 2 and step["role"] == "commune_reviewer"
