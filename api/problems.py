@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -131,6 +131,17 @@ def data_problem(request: Request, err: DataError) -> JSONResponse:
                    type_="/problems/invalid-input", instance=request.url.path)
 
 
+def busy_problem(request: Request, err: OperationalError) -> JSONResponse:
+    # The database refused to serve (locked past the busy timeout, connection lost): nothing was
+    # written, and the same request may simply be sent again.
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, err.orig)
+    return problem(503, "Hệ thống đang bận / Service unavailable",
+                   "Cơ sở dữ liệu tạm thời không phục vụ được; không có thay đổi nào được ghi, hãy "
+                   "gửi lại sau giây lát / the database is momentarily unavailable; nothing was "
+                   "changed; send the request again shortly", instance=request.url.path,
+                   headers={"Retry-After": "2"})
+
+
 def unexpected_problem(request: Request, err: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(500, HTTP_TITLES[500],
@@ -146,4 +157,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_problem)
     app.add_exception_handler(ApiProblem, api_problem)
     app.add_exception_handler(DataError, data_problem)
+    app.add_exception_handler(OperationalError, busy_problem)
     app.add_exception_handler(Exception, unexpected_problem)

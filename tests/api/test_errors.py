@@ -129,3 +129,18 @@ def test_an_unknown_query_parameter_is_422_not_ignored(api):
                        headers=api.auth(api.world.actor("auditor", "province")))
     body = _problem(r, 422)
     assert body["errors"][0]["field"] == "query.stat" and "state" in body["errors"][0]["message"]
+
+
+def test_a_database_that_cannot_serve_is_a_503_to_retry(api, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from workflow import users
+
+    def locked(token, engine=None):
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(users, "authenticate", locked)
+    monkeypatch.setattr("api.auth.authenticate", locked)
+    r = api.client.get("/api/v1/dossiers", headers=api.auth(api.world.actor("auditor")))
+    body = _problem(r, 503)
+    assert r.headers["Retry-After"] == "2" and "nothing was changed" in body["detail"]
