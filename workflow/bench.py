@@ -23,7 +23,7 @@ from states.territory import communes_of
 from workflow import engine as wf
 from workflow import migrate
 from workflow.actors import Actor
-from workflow.db import catch_up_sequences, make_engine, write_transaction
+from workflow.db import catch_up_sequences, holding, make_engine, write_transaction
 from workflow.models import Unit
 from workflow.registration import register
 
@@ -110,27 +110,30 @@ def _actor(event: Event, unit: dict[str, Any]) -> Actor:
 
 def _walk(url: str, year: int, chunk: list[dict[str, Any]],
           payload: Callable[[Event, str], dict[str, Any]]) -> tuple[float, float, list[float]]:
-    """One worker: register its units, then walk each dossier to recognised; returns (start,
-    end, latencies) on the system-wide monotonic clock so that workers' spans can be joined."""
+    """One worker, holding one connection as a real worker would: register its units, then
+    walk each dossier to recognised, a transaction per operation. Returns (start, end,
+    latencies) on the system-wide monotonic clock so that workers' spans can be joined."""
     engine = make_engine(url)
     reg_at = datetime(year, 3, 2, 2, 0, tzinfo=UTC)
     local: list[float] = []
     ids = []
     start = time.perf_counter()
-    for unit in chunk:
-        t0 = time.perf_counter()
-        d = register(unit["id"], year, _seat(Role.UNIT, unit, "unit"),
-                     examples.registration_payload(unit["subject_type"]), now=reg_at, engine=engine)
-        local.append(time.perf_counter() - t0)
-        ids.append((d["id"], unit))
-    for did, unit in ids:
-        version = 1
-        for event in EVENTS:
+    with engine.connect() as conn, holding(conn):
+        for unit in chunk:
             t0 = time.perf_counter()
-            d = wf.fire(did, event, _actor(event, unit), payload(event, unit["subject_type"]),
-                        version, engine=engine)
+            d = register(unit["id"], year, _seat(Role.UNIT, unit, "unit"),
+                         examples.registration_payload(unit["subject_type"]), now=reg_at,
+                         engine=engine)
             local.append(time.perf_counter() - t0)
-            version = d["version"]
+            ids.append((d["id"], unit))
+        for did, unit in ids:
+            version = 1
+            for event in EVENTS:
+                t0 = time.perf_counter()
+                d = wf.fire(did, event, _actor(event, unit), payload(event, unit["subject_type"]),
+                            version, engine=engine)
+                local.append(time.perf_counter() - t0)
+                version = d["version"]
     end = time.perf_counter()
     engine.dispose()
     return start, end, local

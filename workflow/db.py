@@ -19,6 +19,9 @@ _engine: Engine | None = None
 # A transaction the caller already holds: write_transaction joins it instead of opening another,
 # so a caller can add its own rows (an idempotency record) to the engine's one transaction.
 _joined: ContextVar[Connection | None] = ContextVar("joined_transaction", default=None)
+# A connection a worker holds for its life: each write transaction begins and commits on it
+# instead of checking one out of the pool (a batch, a benchmark worker).
+_held: ContextVar[Connection | None] = ContextVar("held_connection", default=None)
 
 
 _BEGIN = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")}
@@ -75,9 +78,16 @@ def is_sqlite(engine: Engine) -> bool:
 def write_transaction(engine: Engine | None = None) -> Iterator[Connection]:
     """One write transaction: commits when the block ends, rolls back on any exception.
     Inside ``joined(conn)`` it is that transaction, and committing is the joiner's business."""
-    held = _joined.get()
+    joined_conn = _joined.get()
+    if joined_conn is not None:
+        yield joined_conn
+        return
+    held = _held.get()
     if held is not None:
-        yield held
+        if is_sqlite(held.engine):
+            held.execution_options(sqlite_begin="IMMEDIATE")
+        with held.begin():
+            yield held
         return
     engine = engine or get_engine()
     with engine.connect() as conn:
@@ -118,3 +128,13 @@ def catch_up_sequences(conn: Connection, *tables: str) -> None:
     for table in tables:
         conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                              f"GREATEST((SELECT max(id) FROM {table}), 1))")
+
+
+@contextmanager
+def holding(conn: Connection) -> Iterator[Connection]:
+    """Run every ``write_transaction`` of this context on ``conn``, one transaction each."""
+    token = _held.set(conn)
+    try:
+        yield conn
+    finally:
+        _held.reset(token)

@@ -1,0 +1,36 @@
+"""A worker holding one connection: each write is still its own transaction, a refused one
+leaves nothing behind and does not disturb the next."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from states.lifecycle import Event, State
+from tests.engine.helpers import payload_for, walk
+from tests.factories import build_world
+from workflow import engine as wf
+from workflow.db import holding, read_connection
+from workflow.errors import GuardFailed
+from workflow.models import AuditEvent
+
+
+def _events() -> int:
+    with read_connection() as conn:
+        return conn.execute(select(func.count()).select_from(AuditEvent.__table__)).scalar_one()
+
+
+def test_each_write_commits_alone_on_a_held_connection(engine):
+    world = build_world()
+    rep = world.actor("unit", "CQ")
+    d = walk(world, world.units["CQ"], rep, State.REGISTERED)
+    before = _events()
+    with engine.connect() as conn, holding(conn):
+        with pytest.raises(GuardFailed):
+            wf.fire(d["id"], Event.SUBMIT_SELF_SCORE, rep, {}, d["version"])
+        assert not conn.in_transaction()
+        d = wf.fire(d["id"], Event.SUBMIT_SELF_SCORE, rep,
+                    payload_for(Event.SUBMIT_SELF_SCORE, d), d["version"])
+        assert not conn.in_transaction()
+        assert _events() == before + 1  # committed: another connection sees it
+    assert wf.get(d["id"])["state"] == "self_scored"
