@@ -106,13 +106,22 @@ def read_connection(engine: Engine | None = None) -> Iterator[Connection]:
 
 
 @contextmanager
-def joined(conn: Connection) -> Iterator[Connection]:
-    """Make ``write_transaction`` (the engine's, the registration's) use ``conn``'s transaction."""
-    token = _joined.set(conn)
+def _current(var: ContextVar[Connection | None], conn: Connection) -> Iterator[Connection]:
+    token = var.set(conn)
     try:
         yield conn
     finally:
-        _joined.reset(token)
+        var.reset(token)
+
+
+def joined(conn: Connection):
+    """Make ``write_transaction`` (the engine's, the registration's) use ``conn``'s transaction."""
+    return _current(_joined, conn)
+
+
+def holding(conn: Connection):
+    """Run every ``write_transaction`` of this context on ``conn``, one transaction each."""
+    return _current(_held, conn)
 
 
 def joined_connection() -> Connection | None:
@@ -128,13 +137,3 @@ def catch_up_sequences(conn: Connection, *tables: str) -> None:
     for table in tables:
         conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                              f"GREATEST((SELECT max(id) FROM {table}), 1))")
-
-
-@contextmanager
-def holding(conn: Connection) -> Iterator[Connection]:
-    """Run every ``write_transaction`` of this context on ``conn``, one transaction each."""
-    token = _held.set(conn)
-    try:
-        yield conn
-    finally:
-        _held.reset(token)
