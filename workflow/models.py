@@ -70,8 +70,6 @@ class Dossier(SQLModel, table=True):
         Index("uq_dossier_live", "unit_id", "year", unique=True,
               sqlite_where=text("state <> 'withdrawn'"), postgresql_where=text("state <> 'withdrawn'")),
         Index("ix_dossier_place", "province_code", "commune_code", "state"),
-        Index("ix_dossier_year_type", "year", "subject_type", "state"),
-        Index("ix_dossier_due", "due_at"),
         Index("ix_dossier_next_escalation", "next_escalation_at"),
         Index("ix_dossier_province_id", "province_code", "id"),
         Index("ix_dossier_commune_id", "commune_code", "id"),
