@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from api.auth import current_actor
@@ -13,7 +13,9 @@ from api.routes.dossiers import COMMON, P
 from api.schemas import MAX_ID, UnitIn, UnitOut, UnitPage
 from states.subjects import SubjectType
 from workflow import queries
+from states.lifecycle import Role
 from workflow.actors import Actor
+from workflow.errors import Forbidden, NotFound
 from workflow.db import read_connection
 from workflow.units import create_unit
 
@@ -33,6 +35,19 @@ def list_units(actor: Actor = Depends(current_actor),
             conn, actor, province=province, commune=commune,
             subject_type=subject_type.value if subject_type else None, limit=limit, cursor=cursor)
     return {"items": [unit_out(r) for r in rows], "next_cursor": next_cursor}
+
+
+@router.get("/{unit_id}", response_model=UnitOut, responses=COMMON,
+            summary="Một đơn vị / one unit")
+def get_unit(unit_id: int = Path(gt=0, le=MAX_ID), actor: Actor = Depends(current_actor)) -> dict[str, Any]:
+    with read_connection() as conn:
+        unit = queries.unit_by_id(conn, unit_id)
+    if unit is None:
+        raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
+    if not (actor.unit_id == unit_id if actor.role is Role.UNIT
+            else actor.covers(unit["province_code"], unit["commune_code"])):
+        raise Forbidden("Đơn vị ngoài địa bàn của bạn / the unit is outside your territory")
+    return unit_out(unit)
 
 
 @router.post("", status_code=201, response_model=UnitOut,

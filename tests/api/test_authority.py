@@ -55,6 +55,10 @@ def test_units_are_listed_by_territory_and_registered_by_officials(api):
     r = api.client.post("/api/v1/units", json=new, headers=api.auth(w.actor("commune_reviewer")))
     assert r.status_code == 201 and r.json()["name"] == "Thôn Mới"
     assert r.headers["Location"] == f"/api/v1/units/{r.json()['id']}"
+    again = api.client.get(r.headers["Location"], headers=api.auth(w.actor("commune_reviewer")))
+    assert again.status_code == 200 and again.json() == r.json()
+    assert api.client.get(r.headers["Location"], headers=api.auth(w.actor("auditor", "other"))).status_code == 403
+    assert api.client.get("/api/v1/units/999999", headers=api.auth(w.actor("auditor"))).status_code == 404
     r = api.client.post("/api/v1/units", json=new, headers=api.auth(w.actor("commune_reviewer", "other")))
     assert r.status_code == 403
     r = api.client.post("/api/v1/units", headers=api.auth(w.actor("province_admin", "province")),
