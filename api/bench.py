@@ -98,11 +98,11 @@ def _seed(url: str, dossiers: int) -> tuple[list[dict[str, Any]], dict[int, str]
     return units, unit_tokens, seat_tokens
 
 
-def _serve(url: str) -> tuple[subprocess.Popen, str]:
+def _serve(url: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "EMBEDDED_SCHEDULER": "false"}
     exe = Path(sys.executable).parent / "dossier"
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env,
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(workers)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
@@ -146,12 +146,13 @@ def _run_clients(k: int, work) -> tuple[list[float], int, float]:
     return latencies, errors[0], time.perf_counter() - started
 
 
-def run(db: str = "sqlite", dossiers: int = 500, clients: int = 8, url: str | None = None) -> dict[str, Any]:
+def run(db: str = "sqlite", dossiers: int = 500, clients: int = 8, url: str | None = None,
+        server_workers: int = 1) -> dict[str, Any]:
     database = _database(db)
     units, unit_tokens, seat_tokens = _seed(database, dossiers)
     proc = None
     if url is None:
-        proc, url = _serve(database)
+        proc, url = _serve(database, server_workers)
     try:
         def seat(event, unit) -> str:
             if event.value == "submit_self_score":
@@ -200,5 +201,6 @@ def run(db: str = "sqlite", dossiers: int = 500, clients: int = 8, url: str | No
             proc.terminate()
             proc.wait(timeout=20)
     return {"workload": "api-lifecycle", "db": db, "dossiers": dossiers, "clients": clients,
+            "server_workers": server_workers if proc is not None else None,
             **_figures(latencies, seconds), "errors": errors,
             "healthz": {**_figures(h_latencies, h_seconds), "errors": h_errors}}

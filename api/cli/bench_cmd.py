@@ -49,13 +49,16 @@ def api_bench(db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"
               dossiers: int = typer.Option(500, "--dossiers"),
               clients: int = typer.Option(8, "--clients", help="concurrent HTTP clients"),
               url: str = typer.Option(None, "--url", help="a running server on the same database "
-                                      "(DATABASE_URL); default: start one")) -> None:
+                                      "(DATABASE_URL); default: start one"),
+              server_workers: int = typer.Option(1, "--server-workers", min=1, help=(
+                  "worker processes of the server the bench starts"))) -> None:
     """K clients walk N dossiers to recognised over HTTP; then /healthz as the ceiling."""
     from api import bench
 
     if db not in ("sqlite", "postgres"):
         raise typer.BadParameter("--db is sqlite or postgres")
-    typer.echo(json.dumps(bench.run(db=db, dossiers=dossiers, clients=clients, url=url)))
+    typer.echo(json.dumps(bench.run(db=db, dossiers=dossiers, clients=clients, url=url,
+                                    server_workers=server_workers)))
 
 
 @bench_app.command("floor")
