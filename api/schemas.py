@@ -100,6 +100,11 @@ class UnitIn(BaseModel):
 
 
 class UnitOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": 2, "name": "Thôn 1", "subject_type": "KDC", "kind": "thon", "province_code": 51,
+        "commune_code": 21211, "commune_name": "Phường Trương Quang Trọng",
+        "managing_level": "commune", "created_at": "2026-01-05T02:00:00Z"}]})
+
     id: int
     name: str
     subject_type: str
@@ -194,6 +199,13 @@ class DossierSummary(BaseModel):
 
 
 class DossierPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{
+        "id": 7, "year": 2026, "state": "self_scored",
+        "state_label": {"vi": "Đã tự chấm điểm", "en": "Self-scored"}, "version": 2, "unit_id": 2,
+        "unit_name": "Thôn 1", "subject_type": "KDC", "province_code": 51, "commune_code": 21211,
+        "due_at": "2026-11-09T16:59:59Z", "overdue": True, "escalation_level": 2,
+        "classification": None, "updated_at": "2026-11-02T02:00:00Z"}], "next_cursor": "WzVd"}]})
+
     items: list[DossierSummary]
     next_cursor: str | None = Field(None, description="Gửi lại ở tham số cursor để lấy trang sau / "
                                     "pass as cursor to get the next page; null on the last page")
@@ -205,6 +217,14 @@ class UnitPage(BaseModel):
 
 
 class Action(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"event": "commune_approve", "label_vi": "Xã duyệt hồ sơ", "label_en": "Commune approves",
+         "allowed": True, "reasons": [], "requires": []},
+        {"event": "recognise", "label_vi": "UBND ra quyết định công nhận",
+         "label_en": "People's Committee recognises", "allowed": False,
+         "reasons": ["Không áp dụng ở trạng thái 'self_scored' / not allowed in state 'self_scored'"],
+         "requires": ["decision_no", "decision_date"]}]})
+
     event: str
     label_vi: str
     label_en: str
@@ -214,6 +234,13 @@ class Action(BaseModel):
 
 
 class AuditEventOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "seq": 3, "event": "commune_approve", "from_state": "self_scored",
+        "to_state": "commune_reviewed", "version": 3, "actor_id": 7,
+        "actor_name": "Ban Chỉ đạo phường", "role": "commune_reviewer", "payload": {},
+        "reason": None, "at": "2026-11-20T03:15:00Z", "request_id": "3f1c…", "rule_set_id": 1,
+        "prev_hash": "9abf4bd48df6…", "hash": "f8b47e6622dc…"}]})
+
     seq: int
     event: str
     from_state: str | None
@@ -238,6 +265,11 @@ class Finding(BaseModel):
 
 
 class VerifyOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"ok": True, "dossier_id": 19, "events": 5, "findings": []},
+        {"ok": False, "dossier_id": 20, "events": 4, "findings": [
+            {"dossier_id": 20, "seq": 3, "problem": "the row's content does not match its hash: it was edited"}]}]})
+
     ok: bool
     dossier_id: int
     events: int
