@@ -143,7 +143,7 @@ def busy_problem(request: Request, err: OperationalError) -> JSONResponse:
 
 
 def unexpected_problem(request: Request, err: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=err)
     return problem(500, HTTP_TITLES[500],
                    "Lỗi không mong đợi; không có thay đổi nào được ghi. Báo quản trị kèm mã yêu cầu "
                    "/ an unexpected error; nothing was changed. Report it with the request id",

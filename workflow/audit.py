@@ -81,11 +81,13 @@ def append(conn: Connection, **fields: Any) -> str:
     return digest
 
 
-def insert_cte(prefix: str = "a_"):
-    """The audit INSERT as a CTE whose parameters are named ``prefix + column``: Postgres runs
-    it in the same statement (one round trip) as the dossier's UPDATE (workflow/engine.py)."""
-    return insert(audit_table).values(
-        {c: bindparam(prefix + c, type_=audit_table.c[c].type) for c in AUDIT_COLUMNS}).cte("audit_row")
+def insert_after(moved, prefix: str = "a_"):
+    """Postgres: INSERT the audit row (parameters named ``prefix + column``) for each row the
+    data-modifying CTE ``moved`` returned, so that the row exists exactly when the dossier moved
+    (workflow/engine.py). The psycopg dialect renders each typed parameter with its cast."""
+    values = [moved.c.id if c == "dossier_id" else bindparam(prefix + c, type_=audit_table.c[c].type)
+              for c in AUDIT_COLUMNS]
+    return insert(audit_table).from_select(list(AUDIT_COLUMNS), select(*values).select_from(moved))
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             if ":memory:" not in url:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA wal_autocheckpoint=20000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -95,6 +96,53 @@ def write_transaction(engine: Engine | None = None) -> Iterator[Connection]:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE")
         with conn.begin():
             yield conn
+
+
+def autocommits(engine: Engine | None = None) -> bool:
+    """Postgres outside a caller's transaction: a single-statement write may commit on its own."""
+    if _joined.get() is not None:
+        return False
+    held = _held.get()
+    return (held.engine if held is not None else engine or get_engine()).dialect.name == "postgresql"
+
+
+@contextmanager
+def autocommit_connection(engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection (the held one, or one from the pool) outside any transaction: each statement
+    commits on its own, so reads take no lock and a single-statement write needs no BEGIN and
+    COMMIT round trips. ``sqlite_write`` groups SQLite's writes."""
+    held = _held.get()
+    conn = held if held is not None else (engine or get_engine()).connect()
+    dbapi = conn.connection.dbapi_connection
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        dbapi.autocommit = True
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction():  # a read through SQLAlchemy began one; nothing to undo
+            conn.rollback()
+        if postgres:
+            dbapi.autocommit = False
+        if held is None:
+            conn.close()
+
+
+@contextmanager
+def sqlite_write(conn: Connection) -> Iterator[None]:
+    """On a connection from ``autocommit_connection``: BEGIN IMMEDIATE, the block, COMMIT (or
+    ROLLBACK on any exception), on the driver's connection: SQLAlchemy's transaction costs more
+    than SQLite's own (docs/BENCHMARKS.md)."""
+    if conn.in_transaction():  # end the reads SQLAlchemy began
+        conn.rollback()
+    dbapi = conn.connection.dbapi_connection
+    dbapi.execute(_BEGIN["IMMEDIATE"])
+    try:
+        yield
+    except BaseException:
+        dbapi.rollback()
+        raise
+    dbapi.commit()
 
 
 @contextmanager

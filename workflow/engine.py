@@ -8,6 +8,8 @@ is half-written and no audit row is left behind.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -21,7 +23,8 @@ from states.rulesets import RuleSet
 from states.subjects import ManagingLevel, SubjectType
 from workflow import audit, effects, rulesets
 from workflow.actors import Actor
-from workflow.db import is_sqlite, read_connection, write_transaction
+from workflow.db import (autocommit_connection, is_sqlite, joined_connection, read_connection,
+                         sqlite_write, write_transaction)
 from workflow.errors import (Forbidden, GuardFailed, InvalidInput, NotFound, TransitionNotAllowed,
                              UnknownEvent, VersionConflict)
 from workflow.guards import GUARDS, GuardContext, missing_fields
@@ -48,16 +51,37 @@ WRITABLE = frozenset({
 
 @lru_cache(maxsize=64)
 def _update_for(columns: tuple[str, ...]) -> Prepared:
+    """UPDATE the dossier only if it is still at the version and audit head that were read."""
     return Prepared(update(dossier_table)
                     .where(dossier_table.c.id == bindparam("b_id"),
-                           dossier_table.c.version == bindparam("b_expected"))
+                           dossier_table.c.version == bindparam("b_expected"),
+                           dossier_table.c.audit_seq == bindparam("b_audit_seq"))
                     .values({c: bindparam(c, type_=dossier_table.c[c].type) for c in columns}))
 
 
 @lru_cache(maxsize=64)
-def _update_with_audit_for(columns: tuple[str, ...]) -> Prepared:
-    """Postgres: the audit INSERT rides in the UPDATE's statement as a CTE, one round trip."""
-    return Prepared(_update_for(columns).statement.add_cte(audit.insert_cte()))
+def _move_with_audit_for(columns: tuple[str, ...]) -> Prepared:
+    """Postgres, one statement: UPDATE the dossier if it is still at the version and audit head
+    that were read, and INSERT the audit row only if it was. Its row count is 1 or 0."""
+    moved = _update_for(columns).statement.returning(dossier_table.c.id).cte("moved")
+    return Prepared(audit.insert_after(moved))
+
+
+@dataclass(frozen=True)
+class _Move:
+    """One requested event, as ``fire`` received it."""
+    dossier_id: int
+    event: Event
+    transition: Transition
+    actor: Actor
+    payload: dict[str, Any]
+    expected_version: int
+    request_id: str | None
+    at: datetime
+
+
+# A fire that keeps meeting a sweeper's escalation of the same step gives up after this many.
+_ATTEMPTS = 5
 
 
 def _now(now: datetime | None) -> datetime:
@@ -111,49 +135,95 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
         payload = {}
     if not isinstance(payload, dict):
         raise InvalidInput(["payload must be an object / dữ liệu gửi kèm phải là một đối tượng"])
-    transition = TRANSITION_BY_EVENT[ev]
-    at = _now(now)
+    move = _Move(dossier_id, ev, TRANSITION_BY_EVENT[ev], actor, payload, expected_version,
+                 request_id, _now(now))
+    if joined_connection() is None:
+        return _fire_if_unchanged(move, engine)
+    # Inside the caller's transaction (the API's, with its idempotency record): lock the row,
+    # so that nothing the caller wrote is committed beside a write that did not happen.
     with write_transaction(engine) as conn:
         dossier = _lock(conn, dossier_id)
-        if dossier["version"] != expected_version:
+        params, row = _decide(conn, dossier, move)
+        if not _write(conn, params, row, in_transaction=True):  # cannot happen under the lock: refuse, never fork
             raise VersionConflict(expected_version, dossier["version"])
-        state = State(dossier["state"])
-        if state not in transition.sources:
-            raise TransitionNotAllowed(ev.value, state.value, [e.value for e in events_from(state)])
-        _authorise(actor, transition, dossier)
-        rules = rulesets.load(conn, dossier["rule_set_id"])
-        ctx = GuardContext(conn, dossier, rules, transition, payload, actor, at)
-        reasons = _refusals(ctx, with_payload=True)
-        if reasons:
-            raise GuardFailed(reasons)
-        dest = next_state(state, ev)
-        assert dest is transition.dest  # the Machine and the table are built from one source
-        changes = effects.apply(ctx, dest)
-        version = dossier["version"] + 1
-        seq = dossier["audit_seq"] + 1
-        changes.update(open_step(rules, dossier, dest, at, seq))
-        row, head = audit.record(
-            dossier_id=dossier_id, seq=seq, prev_hash=dossier["audit_head"], event=ev.value,
-            from_state=state.value, to_state=dest.value, version=version, actor_id=actor.id,
-            actor_name=actor.name, role=actor.role.value, payload=payload,
-            reason=payload.get("reason") if isinstance(payload.get("reason"), str) else None,
-            at=at, request_id=request_id, rule_set_id=dossier["rule_set_id"])
-        changes.update(state=dest.value, version=version, audit_seq=seq, audit_head=head,
-                       updated_at=at)
-        unknown = changes.keys() - WRITABLE
-        assert not unknown, f"effects wrote columns fire() does not write: {unknown}"
-        params = {**changes, "b_id": dossier_id, "b_expected": expected_version}
-        columns = tuple(sorted(changes))
-        if is_sqlite(conn.engine):
-            audit.INSERT.execute(conn, row)
-            updated = _update_for(columns).execute(conn, params)
-        else:
-            params.update({"a_" + k: v for k, v in row.items()})
-            updated = _update_with_audit_for(columns).execute(conn, params)
-        if updated != 1:  # cannot happen under the lock; refuse rather than fork history
-            raise VersionConflict(expected_version, dossier["version"])
-        dossier.update(changes)
         return dossier
+
+
+def _fire_if_unchanged(move: _Move, engine: Engine | None) -> dict[str, Any]:
+    """Read the row, decide, then write the dossier and its audit row only if the row is still
+    the one read (same version, same audit head): a compare-and-set. On Postgres the write is
+    one autocommitted statement (two round trips in all instead of BEGIN, lock, write, COMMIT);
+    on SQLite it is BEGIN IMMEDIATE, UPDATE, INSERT, COMMIT, and the write lock is not held
+    while the guards run. Of two racing fires the second matches no row: one winner."""
+    for _ in range(_ATTEMPTS):
+        with autocommit_connection(engine) as conn:
+            dossier = load(conn, move.dossier_id)
+            params, row = _decide(conn, dossier, move)
+            if _write(conn, params, row):
+                return dossier
+            current = load(conn, move.dossier_id)
+        if current["version"] != move.expected_version:
+            raise VersionConflict(move.expected_version, current["version"])
+        # Same version, new audit head: the deadline clock escalated the step in between.
+    raise VersionConflict(move.expected_version, current["version"])
+
+
+def _write(conn: Connection, params: dict[str, Any], row: dict[str, Any], *,
+           in_transaction: bool = False) -> bool:
+    """Write a decided move if the dossier is unchanged since it was read; False if it moved.
+    SQLite's two statements get their own transaction unless the caller's is open."""
+    columns = _columns(params)
+    if not is_sqlite(conn.engine):
+        return _move_with_audit_for(columns).execute(conn, params) == 1
+    with nullcontext() if in_transaction else sqlite_write(conn):
+        if _update_for(columns).execute(conn, params) != 1:
+            return False
+        audit.INSERT.execute(conn, row)
+    return True
+
+
+def _columns(params: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(sorted(k for k in params if k in WRITABLE))
+
+
+def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> tuple[dict[str, Any],
+                                                                           dict[str, Any]]:
+    """Every check, then what to write: (parameters of the write, the audit row). ``dossier``
+    is updated in place to what it becomes."""
+    ev, transition, actor, payload, at = move.event, move.transition, move.actor, move.payload, move.at
+    if dossier["version"] != move.expected_version:
+        raise VersionConflict(move.expected_version, dossier["version"])
+    state = State(dossier["state"])
+    if state not in transition.sources:
+        raise TransitionNotAllowed(ev.value, state.value, [e.value for e in events_from(state)])
+    _authorise(actor, transition, dossier)
+    rules = rulesets.load(conn, dossier["rule_set_id"])
+    ctx = GuardContext(conn, dossier, rules, transition, payload, actor, at)
+    reasons = _refusals(ctx, with_payload=True)
+    if reasons:
+        raise GuardFailed(reasons)
+    dest = next_state(state, ev)
+    assert dest is transition.dest  # the Machine and the table are built from one source
+    changes = effects.apply(ctx, dest)
+    version = dossier["version"] + 1
+    seq = dossier["audit_seq"] + 1
+    changes.update(open_step(rules, dossier, dest, at, seq))
+    reason = payload.get("reason")
+    row, head = audit.record(
+        dossier_id=move.dossier_id, seq=seq, prev_hash=dossier["audit_head"], event=ev.value,
+        from_state=state.value, to_state=dest.value, version=version, actor_id=actor.id,
+        actor_name=actor.name, role=actor.role.value, payload=payload,
+        reason=reason if isinstance(reason, str) else None, at=at, request_id=move.request_id,
+        rule_set_id=dossier["rule_set_id"])
+    changes.update(state=dest.value, version=version, audit_seq=seq, audit_head=head,
+                   updated_at=at)
+    unknown = changes.keys() - WRITABLE
+    assert not unknown, f"effects wrote columns fire() does not write: {unknown}"
+    params = {**changes, "b_id": move.dossier_id, "b_expected": move.expected_version,
+              "b_audit_seq": dossier["audit_seq"]}
+    params.update({"a_" + k: v for k, v in row.items()})
+    dossier.update(changes)
+    return params, row
 
 
 def load(conn: Connection, dossier_id: int) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 
 _REQUIRED = object()
@@ -59,10 +60,15 @@ class Prepared:
                 raise KeyError(f"parameter '{key}' is required by: {c.sql}")
             values[name] = process(value) if process is not None else value
         cursor = conn.connection.dbapi_connection.cursor()
-        if c.positional is not None:
-            cursor.execute(c.sql, [values[name] for name in c.positional])
-        else:
-            cursor.execute(c.sql, values)
+        args = [values[name] for name in c.positional] if c.positional is not None else values
+        try:
+            cursor.execute(c.sql, args)
+        except conn.dialect.loaded_dbapi.Error as err:
+            cursor.close()
+            # The exception SQLAlchemy's own execute would raise (IntegrityError, DataError,
+            # OperationalError...), so that callers and the API's handlers see one kind.
+            raise DBAPIError.instance(c.sql, args, err, conn.dialect.loaded_dbapi.Error,
+                                      dialect=conn.dialect) from err
         return c, cursor
 
     def execute(self, conn: Connection, params: dict[str, Any]) -> int:

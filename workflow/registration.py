@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from states.assessment import pct_result
@@ -15,28 +15,51 @@ from states.rulesets import RuleSet, registration_window_reasons
 from states.subjects import SubjectType
 from workflow import audit, rulesets
 from workflow.actors import Actor
-from workflow.db import write_transaction
+from workflow.db import autocommit_connection, autocommits, read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
-from workflow.models import Dossier, Unit
+from workflow.models import NATIONAL, Dossier, Unit
 from workflow.prepared import Prepared
 from workflow.steps import open_step
 
 dossier_table = Dossier.__table__
 unit_table = Unit.__table__
 
-# Built once (see workflow/engine.py).
-_UNIT = Prepared(select(unit_table).where(unit_table.c.id == bindparam("unit_id")))
+# Built once (see workflow/engine.py). One read brings the unit, the rule set in force for its
+# province, year and subject type (None until a national default is stored) and the new dossier's
+# id, so that the audit row, whose hash covers that id, is written with the dossier itself.
+def _unit_query(next_id) -> Prepared:
+    rs = rulesets.rule_set_table
+    in_force = (select(rs.c.id)
+                .where(rs.c.province_code.in_([unit_table.c.province_code, NATIONAL]),
+                       rs.c.year == bindparam("year"), rs.c.subject_type == unit_table.c.subject_type)
+                .order_by((rs.c.province_code == NATIONAL).asc(), rs.c.version.desc()).limit(1)
+                .correlate(unit_table).scalar_subquery())
+    return Prepared(select(unit_table, in_force.label("rule_set_id"), next_id.label("next_id"))
+                    .where(unit_table.c.id == bindparam("unit_id")))
+
+
+_UNIT = {
+    # Postgres: the id comes from the table's own sequence (a refused registration leaves a gap).
+    "postgresql": _unit_query(func.nextval(func.pg_get_serial_sequence("dossier", "id"))),
+    # SQLite: the caller holds the write lock (BEGIN IMMEDIATE), so max + 1 is the next id, as
+    # SQLite itself would choose it.
+    "sqlite": _unit_query(select(func.coalesce(func.max(dossier_table.c.id), 0) + 1)
+                          .scalar_subquery()),
+}
 _LIVE = Prepared(select(dossier_table.c.id, dossier_table.c.state).where(
     dossier_table.c.unit_id == bindparam("unit_id"), dossier_table.c.year == bindparam("year"),
     dossier_table.c.state != State.WITHDRAWN.value))
-_INSERT_COLUMNS = ("unit_id", "year", "state", "version", "rule_set_id", "subject_type",
+_INSERT_COLUMNS = ("id", "unit_id", "year", "state", "version", "rule_set_id", "subject_type",
                    "managing_level", "province_code", "commune_code", "returns", "audit_seq",
                    "audit_head", "created_at", "updated_at", "escalation_level", "step_opened_at",
                    "step_seq", "due_at", "next_escalation_at")
-_INSERT = Prepared(insert(dossier_table).values({c: bindparam(c) for c in _INSERT_COLUMNS})
-                   .returning(dossier_table.c.id), columns=[dossier_table.c.id])
-_SET_HEAD = Prepared(update(dossier_table).where(dossier_table.c.id == bindparam("b_id"))
-                     .values(audit_seq=bindparam("audit_seq"), audit_head=bindparam("audit_head")))
+_INSERT = insert(dossier_table).values(
+    {c: bindparam(c, type_=dossier_table.c[c].type) for c in _INSERT_COLUMNS})
+_INSERT_SQLITE = Prepared(_INSERT)
+# Postgres: the dossier and its first audit row in one statement.
+_INSERT_WITH_AUDIT = Prepared(audit.insert_after(
+    _INSERT.returning(dossier_table.c.id).cte("registered")))
+
 
 # Checks run at registration: name -> fn(conn, unit, year, rules, payload, now) -> reasons.
 REGISTRATION_CHECKS: dict[str, Any] = {}
@@ -101,59 +124,87 @@ def _may_register(actor: Actor, unit: dict[str, Any]) -> str | None:
             "does not register dossiers")
 
 
-def _live_dossier(conn: Connection, unit_id: int, year: int) -> dict[str, Any] | None:
-    return _LIVE.first(conn, {"unit_id": unit_id, "year": year})
+def _already_registered(unit_id: int, year: int, engine: Engine | None) -> Conflict:
+    """The unique (unit, year) index refused a second live dossier: name the one there is."""
+    with read_connection(engine) as conn:
+        existing = _LIVE.first(conn, {"unit_id": unit_id, "year": year})
+    if existing is None:  # withdrawn in the meantime: the unit may register again
+        return Conflict(f"Đơn vị vừa có hồ sơ năm {year}; thử lại / the unit's {year} dossier "
+                        "changed while registering; try again")
+    return Conflict(f"Đơn vị đã có hồ sơ năm {year} (số {existing['id']}, trạng thái "
+                    f"{existing['state']}) / the unit already has a {year} dossier "
+                    f"(#{existing['id']}, {existing['state']})", dossier_id=existing["id"])
 
 
 def register(unit_id: int, year: int, actor: Actor, payload: dict[str, Any] | None = None, *,
              request_id: str | None = None, now: datetime | None = None,
              engine: Engine | None = None) -> dict[str, Any]:
+    """Register ``unit_id``'s dossier for ``year``: checks, then the dossier and its first audit
+    row together. A second live dossier for the same unit and year is refused by the unique
+    index (a Conflict naming the one there is), however the two requests interleave."""
     payload = payload or {}
     if not isinstance(year, int) or not 2020 <= year <= 2100:
         raise InvalidInput([f"Năm '{year}' không hợp lệ / year '{year}' is not a valid year"])
     at = (now or datetime.now(UTC)).astimezone(UTC)
+    request = (unit_id, year, actor, payload, request_id, at)
     try:
+        if autocommits(engine):
+            # Postgres outside a caller's transaction: one read, then one atomic INSERT.
+            with autocommit_connection(engine) as conn:
+                done = _register(conn, *request, store_default=False)
+            if done is not None:
+                return done
         with write_transaction(engine) as conn:
-            unit = _UNIT.first(conn, {"unit_id": unit_id})
-            if unit is None:
-                raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
-            problem = _may_register(actor, unit)
-            if problem:
-                raise Forbidden(problem)
-            existing = _live_dossier(conn, unit_id, year)
-            if existing:
-                raise Conflict(f"Đơn vị đã có hồ sơ năm {year} (số {existing['id']}, trạng thái "
-                               f"{existing['state']}) / the unit already has a {year} dossier "
-                               f"(#{existing['id']}, {existing['state']})",
-                               dossier_id=existing["id"])
-            rule_set_id, rules = rulesets.in_force(conn, unit["province_code"], year,
-                                                   SubjectType(unit["subject_type"]))
-            reasons = [r for check in REGISTRATION_CHECKS.values()
-                       for r in check(conn, unit, year, rules, payload, at)]
-            if reasons:
-                raise GuardFailed(reasons)
-            return _insert(conn, unit, year, rule_set_id, rules, actor, payload, request_id, at)
-    except IntegrityError:  # a concurrent registration won the unique (unit, year) place
-        raise Conflict(f"Đơn vị đã có hồ sơ năm {year} / the unit already has a {year} dossier") from None
+            return _register(conn, *request, store_default=True)
+    except IntegrityError:
+        raise _already_registered(unit_id, year, engine) from None
+
+
+def _register(conn: Connection, unit_id: int, year: int, actor: Actor, payload: dict[str, Any],
+              request_id: str | None, at: datetime, *, store_default: bool) -> dict[str, Any] | None:
+    """None when the year's national default rule set must first be stored (``store_default``
+    says whether this connection's transaction may store it)."""
+    unit = _UNIT[conn.dialect.name].first(conn, {"unit_id": unit_id, "year": year})
+    if unit is None:
+        raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
+    problem = _may_register(actor, unit)
+    if problem:
+        raise Forbidden(problem)
+    if unit["rule_set_id"] is not None:
+        rule_set_id = unit["rule_set_id"]
+        rules = rulesets.load(conn, rule_set_id)
+    elif store_default:
+        rule_set_id, rules = rulesets.in_force(conn, unit["province_code"], year,
+                                               SubjectType(unit["subject_type"]))
+    else:
+        return None
+    reasons = [r for check in REGISTRATION_CHECKS.values()
+               for r in check(conn, unit, year, rules, payload, at)]
+    if reasons:
+        raise GuardFailed(reasons)
+    return _insert(conn, unit, year, rule_set_id, rules, actor, payload, request_id, at)
 
 
 def _insert(conn: Connection, unit: dict[str, Any], year: int, rule_set_id: int, rules: RuleSet,
             actor: Actor, payload: dict[str, Any], request_id: str | None,
             at: datetime) -> dict[str, Any]:
+    dossier_id = unit["next_id"]
+    audit_row, head = audit.record(
+        dossier_id=dossier_id, seq=1, prev_hash=audit.GENESIS, event=audit.REGISTER,
+        from_state=None, to_state=INITIAL.value, version=1, actor_id=actor.id,
+        actor_name=actor.name, role=actor.role.value, payload=payload, reason=None, at=at,
+        request_id=request_id, rule_set_id=rule_set_id)
     row: dict[str, Any] = {
-        "unit_id": unit["id"], "year": year, "state": INITIAL.value, "version": 1,
-        "rule_set_id": rule_set_id, "subject_type": unit["subject_type"],
+        "id": dossier_id, "unit_id": unit["id"], "year": year, "state": INITIAL.value,
+        "version": 1, "rule_set_id": rule_set_id, "subject_type": unit["subject_type"],
         "managing_level": unit["managing_level"], "province_code": unit["province_code"],
-        "commune_code": unit["commune_code"], "returns": {}, "audit_seq": 0, "audit_head": "",
+        "commune_code": unit["commune_code"], "returns": {}, "audit_seq": 1, "audit_head": head,
         "created_at": at, "updated_at": at, "escalation_level": 0,
     }
-    row.update(open_step(rules, row | {"id": None}, INITIAL, at, seq=1))
-    row["id"] = _INSERT.scalar(conn, row)
-    head = audit.append(conn, dossier_id=row["id"], seq=1, prev_hash=audit.GENESIS,
-                        event=audit.REGISTER, from_state=None, to_state=INITIAL.value, version=1,
-                        actor_id=actor.id, actor_name=actor.name, role=actor.role.value,
-                        payload=payload, reason=None, at=at, request_id=request_id,
-                        rule_set_id=rule_set_id)
-    _SET_HEAD.execute(conn, {"b_id": row["id"], "audit_seq": 1, "audit_head": head})
-    row.update(audit_seq=1, audit_head=head)
+    row.update(open_step(rules, row, INITIAL, at, seq=1))
+    if conn.dialect.name == "sqlite":
+        _INSERT_SQLITE.execute(conn, row)
+        audit.INSERT.execute(conn, audit_row)
+    else:
+        _INSERT_WITH_AUDIT.execute(conn, {**row, **{"a_" + k: v for k, v in audit_row.items()}})
     return row
