@@ -30,6 +30,9 @@ The yearly ANTT recognition dossiers, from registration to the People's Committe
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    from workflow.engine import warm_up
+
+    warm_up()
     # The API process embeds the clock unless told not to (several workers: run
     # `dossier scheduler` once beside them and set EMBEDDED_SCHEDULER=false).
     clock = None

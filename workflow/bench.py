@@ -117,6 +117,7 @@ def _walk(url: str, year: int, chunk: list[dict[str, Any]],
     reg_at = datetime(year, 3, 2, 2, 0, tzinfo=UTC)
     local: list[float] = []
     ids = []
+    wf.warm_up()
     start = time.perf_counter()
     with engine.connect() as conn, holding(conn):
         for unit in chunk:

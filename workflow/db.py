@@ -48,8 +48,11 @@ def make_engine(url: str, **kwargs) -> Engine:
         def _on_begin(conn: Connection):
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             # On the driver's connection: a BEGIN through SQLAlchemy's execute path costs more
-            # than the BEGIN itself (see workflow/prepared.py).
-            conn.connection.dbapi_connection.execute(_BEGIN[mode])
+            # than the BEGIN itself (see workflow/prepared.py). Inside ``write_group`` the
+            # transaction is already open, and SQLAlchemy's reads join it.
+            dbapi = conn.connection.dbapi_connection
+            if not dbapi.in_transaction:
+                dbapi.execute(_BEGIN[mode])
 
         return engine
     # Every connection is used inside a with-block that commits or rolls back, so the pool's
@@ -98,19 +101,11 @@ def write_transaction(engine: Engine | None = None) -> Iterator[Connection]:
             yield conn
 
 
-def autocommits(engine: Engine | None = None) -> bool:
-    """Postgres outside a caller's transaction: a single-statement write may commit on its own."""
-    if _joined.get() is not None:
-        return False
-    held = _held.get()
-    return (held.engine if held is not None else engine or get_engine()).dialect.name == "postgresql"
-
-
 @contextmanager
 def autocommit_connection(engine: Engine | None = None) -> Iterator[Connection]:
     """A connection (the held one, or one from the pool) outside any transaction: each statement
     commits on its own, so reads take no lock and a single-statement write needs no BEGIN and
-    COMMIT round trips. ``sqlite_write`` groups SQLite's writes."""
+    COMMIT round trips. ``write_group`` groups several writes."""
     held = _held.get()
     conn = held if held is not None else (engine or get_engine()).connect()
     dbapi = conn.connection.dbapi_connection
@@ -129,10 +124,14 @@ def autocommit_connection(engine: Engine | None = None) -> Iterator[Connection]:
 
 
 @contextmanager
-def sqlite_write(conn: Connection) -> Iterator[None]:
-    """On a connection from ``autocommit_connection``: BEGIN IMMEDIATE, the block, COMMIT (or
-    ROLLBACK on any exception), on the driver's connection: SQLAlchemy's transaction costs more
-    than SQLite's own (docs/BENCHMARKS.md)."""
+def write_group(conn: Connection) -> Iterator[None]:
+    """On a connection from ``autocommit_connection``, around writes that must land together.
+    SQLite: BEGIN IMMEDIATE, the block, COMMIT (ROLLBACK on any exception), on the driver's
+    connection, since SQLAlchemy's transaction costs more than SQLite's own (docs/BENCHMARKS.md).
+    Postgres: nothing; the block's one write statement commits on its own."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
     if conn.in_transaction():  # end the reads SQLAlchemy began
         conn.rollback()
     dbapi = conn.connection.dbapi_connection

@@ -15,7 +15,8 @@ from states.rulesets import RuleSet, registration_window_reasons
 from states.subjects import SubjectType
 from workflow import audit, rulesets
 from workflow.actors import Actor
-from workflow.db import autocommit_connection, autocommits, read_connection, write_transaction
+from workflow.db import (autocommit_connection, joined_connection, read_connection, write_group,
+                         write_transaction)
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
 from workflow.models import NATIONAL, Dossier, Unit
 from workflow.prepared import Prepared
@@ -148,9 +149,9 @@ def register(unit_id: int, year: int, actor: Actor, payload: dict[str, Any] | No
     at = (now or datetime.now(UTC)).astimezone(UTC)
     request = (unit_id, year, actor, payload, request_id, at)
     try:
-        if autocommits(engine):
-            # Postgres outside a caller's transaction: one read, then one atomic INSERT.
-            with autocommit_connection(engine) as conn:
+        if joined_connection() is None:
+            # Postgres: one read, then one atomic INSERT; SQLite: both in one BEGIN IMMEDIATE.
+            with autocommit_connection(engine) as conn, write_group(conn):
                 done = _register(conn, *request, store_default=False)
             if done is not None:
                 return done

@@ -1,0 +1,50 @@
+"""The one-call converters for UTC times on SQLite write and read exactly what SQLAlchemy's and
+SQLModel's own chain writes and reads: same stored text, same value back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, strategies as st
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+from workflow import prepared
+
+SQLITE = sqlite.dialect()
+TYPE = UTCDateTime()
+GENERIC_BIND = TYPE.dialect_impl(SQLITE).bind_processor(SQLITE)
+GENERIC_RESULT = TYPE.dialect_impl(SQLITE).result_processor(SQLITE, None)
+FAST_BIND = prepared.bind_processor(TYPE, SQLITE)
+FAST_RESULT = prepared.result_processor(TYPE, SQLITE, None)
+
+offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
+    lambda m: timezone(timedelta(minutes=m)))
+aware = st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 1, 1),
+                     timezones=offsets)
+
+
+def test_the_fast_converters_are_the_ones_used_on_sqlite_only():
+    assert FAST_BIND is prepared._sqlite_utc_text and FAST_RESULT is prepared._sqlite_utc_time
+    assert prepared.bind_processor(TYPE, postgresql.dialect()) is not prepared._sqlite_utc_text
+
+
+@given(aware)
+def test_same_text_written(moment):
+    assert FAST_BIND(moment) == GENERIC_BIND(moment)
+
+
+@given(aware)
+def test_same_time_read_back(moment):
+    text = GENERIC_BIND(moment)
+    assert FAST_RESULT(text) == GENERIC_RESULT(text) == moment
+    assert FAST_RESULT(text).tzinfo is UTC
+
+
+def test_none_and_naive_times_are_handled_as_sqlmodel_does():
+    assert FAST_BIND(None) is None and FAST_RESULT(None) is None
+    with pytest.raises(ValueError):
+        GENERIC_BIND(datetime(2026, 1, 1))
+    with pytest.raises(ValueError):
+        FAST_BIND(datetime(2026, 1, 1))
