@@ -40,7 +40,10 @@ def make_engine(url: str, **kwargs) -> Engine:
             if ":memory:" not in url:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA wal_autocheckpoint=20000")
+            # Checkpoint every 10,000 pages (a WAL of up to 40 MB) rather than 1,000: hot index
+            # pages written many times are copied back once, which took a tenth off each write
+            # transaction (docs/BENCHMARKS.md); a WAL left to grow slows every read instead.
+            cur.execute("PRAGMA wal_autocheckpoint=10000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 

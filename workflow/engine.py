@@ -152,8 +152,8 @@ def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, A
     # so that nothing the caller wrote is committed beside a write that did not happen.
     with write_transaction(engine) as conn:
         dossier = _lock(conn, dossier_id)
-        params, row = _decide(conn, dossier, move)
-        if not _write(conn, params, row, in_transaction=True):  # cannot happen under the lock: refuse, never fork
+        # Under the lock the row cannot have moved; if it did, refuse rather than fork history.
+        if not _write(conn, _decide(conn, dossier, move), in_transaction=True):
             raise VersionConflict(expected_version, dossier["version"])
         return dossier
 
@@ -167,8 +167,7 @@ def _fire_if_unchanged(move: _Move, engine: Engine | None) -> dict[str, Any]:
     for _ in range(_ATTEMPTS):
         with autocommit_connection(engine) as conn:
             dossier = load(conn, move.dossier_id)
-            params, row = _decide(conn, dossier, move)
-            if _write(conn, params, row):
+            if _write(conn, _decide(conn, dossier, move)):
                 return dossier
             current = load(conn, move.dossier_id)
         if current["version"] != move.expected_version:
@@ -177,28 +176,30 @@ def _fire_if_unchanged(move: _Move, engine: Engine | None) -> dict[str, Any]:
     raise VersionConflict(move.expected_version, current["version"])
 
 
-def _write(conn: Connection, params: dict[str, Any], row: dict[str, Any], *,
-           in_transaction: bool = False) -> bool:
+@dataclass(frozen=True)
+class _Decided:
+    """What a move writes: the dossier's changed columns with the row it must still be, and
+    the audit row."""
+    columns: tuple[str, ...]
+    params: dict[str, Any]
+    audit_row: dict[str, Any]
+
+
+def _write(conn: Connection, decided: _Decided, *, in_transaction: bool = False) -> bool:
     """Write a decided move if the dossier is unchanged since it was read; False if it moved.
     SQLite's two statements get their own transaction unless the caller's is open."""
-    columns = _columns(params)
     if not is_sqlite(conn.engine):
-        return _move_with_audit_for(columns).execute(conn, params) == 1
+        params = {**decided.params, **{"a_" + k: v for k, v in decided.audit_row.items()}}
+        return _move_with_audit_for(decided.columns).execute(conn, params) == 1
     with nullcontext() if in_transaction else write_group(conn):
-        if _update_for(columns).execute(conn, params) != 1:
+        if _update_for(decided.columns).execute(conn, decided.params) != 1:
             return False
-        audit.INSERT.execute(conn, row)
+        audit.INSERT.execute(conn, decided.audit_row)
     return True
 
 
-def _columns(params: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(sorted(k for k in params if k in WRITABLE))
-
-
-def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> tuple[dict[str, Any],
-                                                                           dict[str, Any]]:
-    """Every check, then what to write: (parameters of the write, the audit row). ``dossier``
-    is updated in place to what it becomes."""
+def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> _Decided:
+    """Every check, then what to write. ``dossier`` is updated in place to what it becomes."""
     ev, transition, actor, payload, at = move.event, move.transition, move.actor, move.payload, move.at
     if dossier["version"] != move.expected_version:
         raise VersionConflict(move.expected_version, dossier["version"])
@@ -230,9 +231,8 @@ def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> tuple[dic
     assert not unknown, f"effects wrote columns fire() does not write: {unknown}"
     params = {**changes, "b_id": move.dossier_id, "b_expected": move.expected_version,
               "b_audit_seq": dossier["audit_seq"]}
-    params.update({"a_" + k: v for k, v in row.items()})
     dossier.update(changes)
-    return params, row
+    return _Decided(tuple(sorted(changes)), params, row)
 
 
 def load(conn: Connection, dossier_id: int) -> dict[str, Any]:

@@ -31,9 +31,11 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
     SQLAlchemy's SQLite DATETIME write together ('2026-03-02 02:00:00.000000'), in one call."""
     if value is None:
         return None
-    if value.utcoffset() is None:
-        raise ValueError("Datetime values must have timezone information")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        if value.utcoffset() is None:
+            raise ValueError("Datetime values must have timezone information")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _sqlite_utc_time(text: str | None) -> datetime | None:
@@ -59,9 +61,11 @@ def result_processor(type_: TypeEngine, dialect: Dialect, coltype: Any) -> Calla
 @dataclass
 class _Compiled:
     sql: str
-    positional: tuple[str, ...] | None  # bind names in order (qmark), None for named styles
-    # (name in the SQL, key in the caller's parameters, processor, value when not given)
-    binds: tuple[tuple[str, str, Callable[[Any], Any] | None, Any], ...]
+    # Bind names as the driver takes them: None for positional styles (qmark: a list in
+    # ``binds`` order), else the name of each of ``binds`` in turn.
+    names: tuple[str, ...] | None
+    # (key in the caller's parameters, processor, value when not given), in the driver's order
+    binds: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
     # Built at the first fetch: some drivers' processors need the column's type code.
     results: tuple[tuple[str, Callable[[Any], Any] | None], ...] | None = None
 
@@ -78,23 +82,26 @@ class Prepared:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
-            binds = tuple((name, bind.key, bind_processor(bind.type, dialect),
-                           _REQUIRED if bind.required else bind.effective_value)
-                          for bind, name in compiled.bind_names.items())
-            positional = tuple(compiled.positiontup) if compiled.positional else None
-            found = self._by_dialect[dialect.name] = _Compiled(compiled.string, positional, binds)
+            by_name = {name: (bind.key, bind_processor(bind.type, dialect),
+                              _REQUIRED if bind.required else bind.effective_value)
+                       for bind, name in compiled.bind_names.items()}
+            order = tuple(compiled.positiontup) if compiled.positional else tuple(by_name)
+            found = self._by_dialect[dialect.name] = _Compiled(
+                compiled.string, None if compiled.positional else order,
+                tuple(by_name[name] for name in order))
         return found
 
     def _run(self, conn: Connection, params: dict[str, Any]):
         c = self._compiled(conn.dialect)
-        values = {}
-        for name, key, process, default in c.binds:
-            value = params.get(key, default)
+        get = params.get
+        values = []
+        for key, process, default in c.binds:
+            value = get(key, default)
             if value is _REQUIRED:
                 raise KeyError(f"parameter '{key}' is required by: {c.sql}")
-            values[name] = process(value) if process is not None else value
+            values.append(value if process is None else process(value))
+        args = values if c.names is None else dict(zip(c.names, values))
         cursor = conn.connection.dbapi_connection.cursor()
-        args = [values[name] for name in c.positional] if c.positional is not None else values
         try:
             cursor.execute(c.sql, args)
         except conn.dialect.loaded_dbapi.Error as err:
