@@ -118,12 +118,19 @@ def autocommit_connection(engine: Engine | None = None) -> Iterator[Connection]:
     try:
         yield conn
     finally:
-        if conn.in_transaction():  # a read through SQLAlchemy began one; nothing to undo
-            conn.rollback()
-        if postgres:
-            dbapi.autocommit = False
-        if held is None:
-            conn.close()
+        try:
+            if conn.in_transaction():  # a read through SQLAlchemy began one; nothing to undo
+                conn.rollback()
+            if postgres:
+                dbapi.autocommit = False
+        except Exception:
+            # A connection that cannot be put back as it was (the server went away) must not be
+            # handed to the next transaction in autocommit: drop it from the pool.
+            conn.invalidate()
+            raise
+        finally:
+            if held is None:
+                conn.close()
 
 
 @contextmanager

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime, UTC
 
 import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
 from scheduler.sweep import sweep
 from states.lifecycle import State
@@ -77,3 +79,36 @@ def test_a_fire_in_between_wins_and_the_late_one_gets_a_version_conflict(engine,
     assert _events(d["id"]).count("commune_approve") == 1
     with read_connection() as conn:
         assert [r["request_id"] for r in audit.trail(conn, d["id"])][-1] == "first"
+
+
+def test_a_connection_that_cannot_be_reset_is_dropped_from_the_pool(engine, monkeypatch):
+    """The server goes away mid-fire and the connection cannot even be rolled back: it is
+    invalidated, not returned to the pool in autocommit, and the next fire gets a fresh one."""
+    world = build_world()
+    d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.SELF_SCORED)
+    reviewer = world.actor("commune_reviewer")
+    broken = []
+    decide = wf._decide
+
+    def deciding(conn, dossier, move):
+        if not broken:
+            conn.execute(text("SELECT 1"))  # SQLAlchemy begins; the reset must roll it back
+            broken.append(conn.connection.dbapi_connection)
+
+            def gone(self):
+                raise OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
+
+            monkeypatch.setattr(Connection, "rollback", gone)
+            raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return decide(conn, dossier, move)
+
+    monkeypatch.setattr(wf, "_decide", deciding)
+    with pytest.raises(OperationalError):
+        wf.fire(d["id"], "commune_approve", reviewer, {}, d["version"])
+    monkeypatch.undo()
+    with pytest.raises(Exception):  # the driver's connection was closed, not pooled
+        broken[0].cursor().execute("SELECT 1")
+    monkeypatch.setattr(wf, "_decide", deciding)
+    after = wf.fire(d["id"], "commune_approve", reviewer, {}, d["version"])
+    assert after["state"] == "commune_reviewed"
+    assert _events(d["id"])[-1] == "commune_approve"

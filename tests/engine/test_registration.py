@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from sqlalchemy import select
 
 from states import examples
 from workflow import audit
 from workflow.db import read_connection
-from workflow.errors import Forbidden, InvalidInput, NotFound
+from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflow.models import Dossier
 from workflow.registration import register
 from workflow.units import create_unit
 from tests.engine.helpers import YEAR, registration_time
@@ -59,3 +63,43 @@ def test_the_rule_set_is_pinned_at_registration(world):
     assert d["rule_set_id"] is not None
     other = register(world.units["DN"]["id"], YEAR, world.actor("unit", "DN"), now=NOW)
     assert other["rule_set_id"] != d["rule_set_id"]  # a rule set per subject type
+
+
+def test_a_second_registration_is_refused_naming_the_live_dossier(world):
+    unit, rep = world.units["DN"], world.actor("unit", "DN")
+    first = register(unit["id"], YEAR, rep, now=NOW)
+    with pytest.raises(Conflict) as refused:
+        register(unit["id"], YEAR, rep, now=NOW)
+    assert refused.value.extra["dossier_id"] == first["id"]
+    assert f"#{first['id']}" in refused.value.detail
+
+
+def test_concurrent_registrations_of_one_unit_give_one_dossier(world):
+    """Eight requests at once: the unique (unit, year) index lets one in; the others are told
+    which dossier won, and nothing else is written."""
+    unit, rep = world.units["DN"], world.actor("unit", "DN")
+    barrier = threading.Barrier(8)
+    outcomes: list[object] = [None] * 8
+
+    def attempt(i):
+        barrier.wait()
+        try:
+            outcomes[i] = register(unit["id"], YEAR, rep, now=NOW, request_id=f"r{i}")
+        except Exception as e:  # noqa: BLE001 - the test inspects every outcome
+            outcomes[i] = e
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    won = [o for o in outcomes if isinstance(o, dict)]
+    assert len(won) == 1, outcomes
+    lost = [o for o in outcomes if not isinstance(o, dict)]
+    assert all(isinstance(o, Conflict) and o.extra["dossier_id"] == won[0]["id"] for o in lost), lost
+    with read_connection() as conn:
+        ids = conn.execute(select(Dossier.__table__.c.id)
+                           .where(Dossier.__table__.c.unit_id == unit["id"])).scalars().all()
+        assert ids == [won[0]["id"]]
+        assert [r["event"] for r in audit.trail(conn, won[0]["id"])] == ["register"]
+        assert audit.verify(conn)[1] == []
