@@ -1,9 +1,10 @@
 """The one door through which a dossier's state ever changes: ``fire``.
 
-One transaction: lock the dossier row alone, compare the version, check the state, the role and
-the territory, run the guards (every reason is collected), run the shared Machine, write state,
-version, step deadline and the audit row, commit. Any error rolls the whole thing back: nothing
-is half-written and no audit row is left behind.
+Read the dossier row, compare the version, check the state, the role and the territory, run the
+guards (every reason is collected), run the shared Machine, then write state, version, step
+deadline and the audit row in one atomic unit that applies only if the row is still the one
+read (docs/ARCHITECTURE.md). Any error before or during the write leaves nothing written: no
+half-moved dossier, no audit row without its move.
 """
 
 from __future__ import annotations
