@@ -1,0 +1,72 @@
+"""Writers of one process take turns on SQLite through a Python lock (woken the moment it frees,
+never left sleeping in SQLite's busy handler); on Postgres they do not wait for each other."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from states.lifecycle import State
+from tests.engine.helpers import walk
+from tests.factories import build_world
+from workflow import db
+from workflow import engine as wf
+
+
+def _hold_a_write(engine, started: threading.Event, release: threading.Event) -> threading.Thread:
+    def run():
+        with db.write_transaction(engine):
+            started.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert started.wait(10)
+    return thread
+
+
+def test_a_second_writer_waits_for_the_first_on_sqlite_only(engine):
+    world = build_world()
+    d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.SELF_SCORED)
+    started, release = threading.Event(), threading.Event()
+    holder = _hold_a_write(engine, started, release)
+    done = threading.Event()
+    outcome: list[object] = []
+
+    def fire():
+        try:
+            outcome.append(wf.fire(d["id"], "commune_approve", world.actor("commune_reviewer"),
+                                   {}, d["version"]))
+        finally:
+            done.set()
+
+    writer = threading.Thread(target=fire)
+    writer.start()
+    finished_while_held = done.wait(0.5)
+    release.set()
+    holder.join(10)
+    writer.join(10)
+    assert finished_while_held is (not db.is_sqlite(engine))
+    assert outcome and outcome[0]["state"] == "commune_reviewed"
+
+
+def test_a_turn_not_given_in_time_is_a_database_is_locked_error(engine, monkeypatch):
+    monkeypatch.setattr(db, "WRITER_WAIT_S", 0.2)
+    started, release = threading.Event(), threading.Event()
+    holder = _hold_a_write(engine, started, release)
+    t0 = time.perf_counter()
+    try:
+        if db.is_sqlite(engine):
+            with pytest.raises(OperationalError, match="database is locked"):
+                with db.write_transaction(engine):
+                    pass
+            assert time.perf_counter() - t0 < 5
+        else:
+            with db.write_transaction(engine) as conn:  # Postgres: no turn to wait for
+                assert conn.in_transaction()
+    finally:
+        release.set()
+        holder.join(10)
