@@ -18,7 +18,7 @@ from workflow.actors import Actor
 from workflow.db import (autocommit_connection, joined_connection, read_connection, write_group,
                          write_transaction)
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
-from workflow.models import NATIONAL, Dossier, Unit
+from workflow.models import Dossier, Unit
 from workflow.prepared import Prepared
 from workflow.steps import open_step
 
@@ -29,11 +29,8 @@ unit_table = Unit.__table__
 # province, year and subject type (None until a national default is stored) and the new dossier's
 # id, so that the audit row, whose hash covers that id, is written with the dossier itself.
 def _unit_query(next_id) -> Prepared:
-    rs = rulesets.rule_set_table
-    in_force = (select(rs.c.id)
-                .where(rs.c.province_code.in_([unit_table.c.province_code, NATIONAL]),
-                       rs.c.year == bindparam("year"), rs.c.subject_type == unit_table.c.subject_type)
-                .order_by((rs.c.province_code == NATIONAL).asc(), rs.c.version.desc()).limit(1)
+    in_force = (rulesets.in_force_select(unit_table.c.province_code, bindparam("year"),
+                                         unit_table.c.subject_type)
                 .correlate(unit_table).scalar_subquery())
     return Prepared(select(unit_table, in_force.label("rule_set_id"), next_id.label("next_id"))
                     .where(unit_table.c.id == bindparam("unit_id")))

@@ -24,11 +24,20 @@ from workflow.prepared import Prepared
 rule_set_table = RuleSetRow.__table__
 _cache: dict[int, RuleSet] = {}
 _t = rule_set_table
-# Built once (see workflow/engine.py): the province's own newest version beats the national one.
-_IN_FORCE = (select(_t.c.id)
-             .where(_t.c.province_code.in_([bindparam("province"), NATIONAL]),
-                    _t.c.year == bindparam("year"), _t.c.subject_type == bindparam("subject"))
-             .order_by((_t.c.province_code == NATIONAL).asc(), _t.c.version.desc()).limit(1))
+
+
+def in_force_select(province: Any, year: Any, subject: Any):
+    """The id of the rule set in force for (province, year, subject type), each given as a
+    parameter or a column of an enclosing query: the province's own newest version beats the
+    national one."""
+    return (select(_t.c.id)
+            .where(_t.c.province_code.in_([province, NATIONAL]), _t.c.year == year,
+                   _t.c.subject_type == subject)
+            .order_by((_t.c.province_code == NATIONAL).asc(), _t.c.version.desc()).limit(1))
+
+
+# Built once (see workflow/engine.py).
+_IN_FORCE = in_force_select(bindparam("province"), bindparam("year"), bindparam("subject"))
 
 
 _IN_FORCE_PREPARED = Prepared(_IN_FORCE)
