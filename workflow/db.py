@@ -142,6 +142,11 @@ def autocommit_connection(engine: Engine | None = None) -> Iterator[Connection]:
     commits on its own, so reads take no lock and a single-statement write needs no BEGIN and
     COMMIT round trips. ``write_group`` groups several writes."""
     held = _held.get()
+    if held is not None and held.in_transaction():
+        # Its open transaction would be rolled back (SQLite) or refused (Postgres) under the
+        # caller's feet: a caller with its own transaction joins it instead.
+        raise RuntimeError("the held connection has a transaction open: use db.joined(conn) to "
+                           "write inside it, or end it first")
     conn = held if held is not None else (engine or get_engine()).connect()
     dbapi = conn.connection.dbapi_connection
     postgres = conn.dialect.name == "postgresql"

@@ -34,3 +34,20 @@ def test_each_write_commits_alone_on_a_held_connection(engine):
         assert not conn.in_transaction()
         assert _events() == before + 1  # committed: another connection sees it
     assert wf.get(d["id"])["state"] == "self_scored"
+
+
+def test_a_held_connection_with_an_open_transaction_is_refused_not_rolled_back(engine):
+    """A worker that began its own transaction on the held connection and then fires without
+    joining it is told so; its transaction is left as it was."""
+    world = build_world()
+    reviewer = world.actor("commune_reviewer")
+    d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.SELF_SCORED)
+    before = _events()
+    with engine.connect() as conn, holding(conn):
+        conn.execute(select(func.count()).select_from(AuditEvent.__table__))  # begins one
+        with pytest.raises(RuntimeError, match="joined"):
+            wf.fire(d["id"], Event.COMMUNE_APPROVE, reviewer, {}, d["version"])
+        assert conn.in_transaction()
+        conn.rollback()
+    assert _events() == before
+    assert wf.get(d["id"])["state"] == "self_scored"
