@@ -81,13 +81,22 @@ def append(conn: Connection, **fields: Any) -> str:
     return digest
 
 
-def insert_after(moved, prefix: str = "a_"):
-    """Postgres: INSERT the audit row (parameters named ``prefix + column``) for each row the
-    data-modifying CTE ``moved`` returned, so that the row exists exactly when the dossier moved
-    (workflow/engine.py). The psycopg dialect renders each typed parameter with its cast."""
-    values = [moved.c.id if c == "dossier_id" else bindparam(prefix + c, type_=audit_table.c[c].type)
+_PREFIX = "a_"  # the audit row's parameters beside the dossier's in one statement
+
+
+def insert_after(moved):
+    """Postgres: INSERT the audit row (its parameters as ``with_row`` names them) for each row
+    the data-modifying CTE ``moved`` returned, so that the row exists exactly when the dossier
+    moved (workflow/engine.py, workflow/registration.py). The psycopg dialect renders each
+    typed parameter with its cast."""
+    values = [moved.c.id if c == "dossier_id" else bindparam(_PREFIX + c, type_=audit_table.c[c].type)
               for c in AUDIT_COLUMNS]
     return insert(audit_table).from_select(list(AUDIT_COLUMNS), select(*values).select_from(moved))
+
+
+def with_row(params: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of an ``insert_after`` statement: the dossier's and the audit row's."""
+    return {**params, **{_PREFIX + k: v for k, v in row.items()}}
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 SQLite: the driver's own transaction handling is switched off so that the engine can say
 BEGIN IMMEDIATE where it writes (a deferred BEGIN would let two writers read the same version
-and then fail on the upgrade to a write lock). Postgres: rows are locked with FOR UPDATE.
+and then fail on the upgrade to a write lock). Postgres: a write that must follow a read in one
+transaction locks the row with FOR UPDATE; a single-statement write runs on an
+``autocommit_connection`` and protects itself with its WHERE clause (workflow/engine.py).
 """
 
 from __future__ import annotations

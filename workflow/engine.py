@@ -190,8 +190,8 @@ def _write(conn: Connection, decided: _Decided, *, in_transaction: bool = False)
     """Write a decided move if the dossier is unchanged since it was read; False if it moved.
     SQLite's two statements get their own transaction unless the caller's is open."""
     if not is_sqlite(conn.engine):
-        params = {**decided.params, **{"a_" + k: v for k, v in decided.audit_row.items()}}
-        return _move_with_audit_for(decided.columns).execute(conn, params) == 1
+        return _move_with_audit_for(decided.columns).execute(
+            conn, audit.with_row(decided.params, decided.audit_row)) == 1
     with nullcontext() if in_transaction else write_group(conn):
         if _update_for(decided.columns).execute(conn, decided.params) != 1:
             return False

@@ -1,5 +1,5 @@
 """Hot statements, compiled once per dialect and run on the DBAPI cursor of the caller's
-SQLAlchemy connection, inside its transaction.
+SQLAlchemy connection (inside its transaction, if it has one).
 
 SQLAlchemy's per-execute machinery (execution context, compiled-cache lookup, events, result
 wrapping) costs several times what SQLite needs to run the statement itself (see
@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 from sqlmodel.sql.sqltypes import UTCDateTime
-from sqlalchemy.exc import DBAPIError
 
 
 _REQUIRED = object()
@@ -53,6 +52,7 @@ def bind_processor(type_: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] 
 
 
 def result_processor(type_: TypeEngine, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+    """SQLAlchemy's processor for a value read from ``type_`` (the same exception as above)."""
     if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
         return _sqlite_utc_time
     return type_.dialect_impl(dialect).result_processor(dialect, coltype)

@@ -51,12 +51,12 @@ _INSERT_COLUMNS = ("id", "unit_id", "year", "state", "version", "rule_set_id", "
                    "managing_level", "province_code", "commune_code", "returns", "audit_seq",
                    "audit_head", "created_at", "updated_at", "escalation_level", "step_opened_at",
                    "step_seq", "due_at", "next_escalation_at")
-_INSERT = insert(dossier_table).values(
+_INSERT_DOSSIER = insert(dossier_table).values(
     {c: bindparam(c, type_=dossier_table.c[c].type) for c in _INSERT_COLUMNS})
-_INSERT_SQLITE = Prepared(_INSERT)
+_INSERT = Prepared(_INSERT_DOSSIER)
 # Postgres: the dossier and its first audit row in one statement.
 _INSERT_WITH_AUDIT = Prepared(audit.insert_after(
-    _INSERT.returning(dossier_table.c.id).cte("registered")))
+    _INSERT_DOSSIER.returning(dossier_table.c.id).cte("registered")))
 
 
 # Checks run at registration: name -> fn(conn, unit, year, rules, payload, now) -> reasons.
@@ -201,8 +201,8 @@ def _insert(conn: Connection, unit: dict[str, Any], year: int, rule_set_id: int,
     }
     row.update(open_step(rules, row, INITIAL, at, seq=1))
     if conn.dialect.name == "sqlite":
-        _INSERT_SQLITE.execute(conn, row)
+        _INSERT.execute(conn, row)
         audit.INSERT.execute(conn, audit_row)
     else:
-        _INSERT_WITH_AUDIT.execute(conn, {**row, **{"a_" + k: v for k, v in audit_row.items()}})
+        _INSERT_WITH_AUDIT.execute(conn, audit.with_row(row, audit_row))
     return row
