@@ -23,6 +23,34 @@ def test_the_machine_agrees_with_the_table_for_every_pair():
             assert next_state(state, event) == (t.dest if state in t.sources else None)
 
 
+def test_reading_the_machines_table_gives_what_triggering_it_gives():
+    """next_state reads the Machine's transition table instead of triggering it: the Machine has
+    no conditions or callbacks, so both must always land on the same state."""
+
+    class Model:
+        state: str
+
+    for state in State:
+        for event in Event:
+            model = Model()
+            model.state = state.value
+            ev = machine().events[event.value]
+            if state.value in ev.transitions:
+                ev.trigger(model)
+                assert State(model.state) is next_state(state, event)
+            else:
+                assert next_state(state, event) is None
+
+
+def test_the_machine_has_no_conditions_or_callbacks():
+    for ev in machine().events.values():
+        for transitions in ev.transitions.values():
+            for t in transitions:
+                assert not (t.conditions or t.before or t.after or t.prepare)
+    for state in machine().states.values():
+        assert not (state.on_enter or state.on_exit)
+
+
 def test_the_machine_is_built_once():
     assert machine() is machine()
 
