@@ -8,7 +8,6 @@ keeps the chain's head, so losing the last row is noticed too.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, String, bindparam, insert, select, type_coerce
 
 from states.lifecycle import INITIAL, State, TRANSITION_BY_EVENT, Event
+from workflow import jsontext
 from workflow.models import AuditEvent, Dossier
 from workflow.prepared import Prepared
 
@@ -33,8 +33,7 @@ INSERT = Prepared(insert(audit_table).values(  # built once: see workflow/prepar
     {name: bindparam(name) for name in AUDIT_COLUMNS}))
 
 
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+canonical_json = jsontext.canonical
 
 
 def _at_text(at: datetime | str) -> str:
@@ -49,15 +48,11 @@ def _at_text(at: datetime | str) -> str:
     return at.isoformat(timespec="microseconds")
 
 
-_SORTED_FIELDS = tuple(sorted(HASHED_FIELDS))
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
-
-
 def row_hash(prev_hash: str, record: dict[str, Any]) -> str:
-    # Keys in sorted order: the same bytes as canonical_json of these fields.
-    fields = {k: record[k] for k in _SORTED_FIELDS}
+    """SHA-256 of the previous hash and the canonical JSON of the hashed fields (UTF-8)."""
+    fields = {k: record[k] for k in HASHED_FIELDS}
     fields["at"] = _at_text(fields["at"])
-    return hashlib.sha256((prev_hash + _encode(fields)).encode()).hexdigest()
+    return hashlib.sha256(prev_hash.encode() + jsontext.canonical_utf8(fields)).hexdigest()
 
 
 def record(*, dossier_id: int, seq: int, prev_hash: str, event: str, from_state: str | None,

@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 
+from workflow import jsontext
 from workflow.settings import get_settings
 
 _engine: Engine | None = None
@@ -42,6 +43,9 @@ WRITER_WAIT_S = 30  # as SQLite's busy timeout: then "database is locked", a 503
 
 
 def make_engine(url: str, **kwargs) -> Engine:
+    # The dossier's JSON columns are written and read by orjson (workflow/jsontext.py).
+    kwargs.setdefault("json_serializer", jsontext.dumps)
+    kwargs.setdefault("json_deserializer", jsontext.loads)
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
