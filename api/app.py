@@ -30,6 +30,8 @@ The yearly ANTT recognition dossiers, from registration to the People's Committe
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    from workflow.checkpointer import checkpointing
+    from workflow.db import get_engine
     from workflow.engine import warm_up
 
     warm_up()
@@ -43,7 +45,8 @@ async def lifespan(app: FastAPI):
         clock.start()
     app.state.scheduler = clock
     try:
-        yield
+        with checkpointing(get_engine()):
+            yield
     finally:
         if clock is not None:
             clock.shutdown(wait=False)

@@ -23,6 +23,7 @@ from states.territory import communes_of
 from workflow import engine as wf
 from workflow import migrate
 from workflow.actors import Actor
+from workflow.checkpointer import checkpointing
 from workflow.db import catch_up_sequences, holding, make_engine, write_transaction
 from workflow.models import Unit
 from workflow.registration import register
@@ -119,7 +120,7 @@ def _walk(url: str, year: int, chunk: list[dict[str, Any]],
     ids = []
     wf.warm_up()
     start = time.perf_counter()
-    with engine.connect() as conn, holding(conn):
+    with checkpointing(engine), engine.connect() as conn, holding(conn):
         for unit in chunk:
             t0 = time.perf_counter()
             d = register(unit["id"], year, _seat(Role.UNIT, unit, "unit"),
