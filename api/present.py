@@ -61,7 +61,7 @@ def dossier_out(row: dict[str, Any], unit: dict[str, Any] | None, rule_set: dict
         **{k: row.get(k) for k in ("assessment", "verified_assessment", "self_scores",
                                    "verified_scores", "total_score", "classification",
                                    "decision_no", "decision_date", "last_reason",
-                                   "created_at", "updated_at")},
+                                   "withdrawn_at", "created_at", "updated_at")},
         "returns": row.get("returns") or {},
     }
 

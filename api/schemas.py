@@ -173,6 +173,7 @@ class DossierOut(BaseModel):
     decision_no: str | None = None
     decision_date: date | None = None
     last_reason: str | None = None
+    withdrawn_at: datetime | None = Field(None, description="Thời điểm rút hồ sơ / when it was withdrawn")
     returns: dict[str, int] = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime

@@ -80,7 +80,7 @@ def _rejected(ctx: GuardContext) -> dict[str, Any]:
 
 @effect(Event.WITHDRAW)
 def _withdrawn(ctx: GuardContext) -> dict[str, Any]:
-    return {"last_reason": _reason(ctx)}
+    return {"last_reason": _reason(ctx), "withdrawn_at": ctx.now}
 
 
 @effect(Event.RECOGNISE)

@@ -48,7 +48,7 @@ WRITABLE = frozenset({
     "state", "version", "audit_seq", "audit_head", "updated_at", "step_opened_at", "step_seq",
     "due_at", "escalation_level", "next_escalation_at", "returns", "assessment", "verified_assessment", "self_scores",
     "verified_scores", "total_score", "classification", "decision_no", "decision_date",
-    "last_reason"})
+    "last_reason", "withdrawn_at"})
 
 
 @lru_cache(maxsize=64)

@@ -66,9 +66,10 @@ class RuleSetRow(SQLModel, table=True):
 class Dossier(SQLModel, table=True):
     __tablename__ = "dossier"
     __table_args__ = (
-        # One live dossier per unit and year; a withdrawn one frees the place.
+        # One live dossier per unit and year; a withdrawn one frees the place. Keyed on the time
+        # of withdrawal, which is written once, not on the state, which every event changes.
         Index("uq_dossier_live", "unit_id", "year", unique=True,
-              sqlite_where=text("state <> 'withdrawn'"), postgresql_where=text("state <> 'withdrawn'")),
+              sqlite_where=text("withdrawn_at IS NULL"), postgresql_where=text("withdrawn_at IS NULL")),
         Index("ix_dossier_place", "province_code", "commune_code", "state"),
         Index("ix_dossier_next_escalation", "next_escalation_at"),
         Index("ix_dossier_province_id", "province_code", "id"),
@@ -105,6 +106,8 @@ class Dossier(SQLModel, table=True):
     decision_no: str | None = Field(default=None, max_length=100)
     decision_date: date | None = None
     last_reason: str | None = Field(default=None, sa_column=Column(Text))
+    # Set by the withdrawal and never again: a dossier without it is live (uq_dossier_live).
+    withdrawn_at: datetime | None = None
     # Head of the audit chain: lets verify notice a removed last row.
     audit_seq: int = 0
     audit_head: str = Field(default="", max_length=64)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from states.assessment import pct_result
 from states.criteria import CriterionKind
-from states.lifecycle import INITIAL, Role, State
+from states.lifecycle import INITIAL, Role
 from states.rulesets import RuleSet, registration_window_reasons
 from states.subjects import SubjectType
 from workflow import audit, rulesets
@@ -46,7 +46,7 @@ _UNIT = {
 }
 _LIVE = Prepared(select(dossier_table.c.id, dossier_table.c.state).where(
     dossier_table.c.unit_id == bindparam("unit_id"), dossier_table.c.year == bindparam("year"),
-    dossier_table.c.state != State.WITHDRAWN.value))
+    dossier_table.c.withdrawn_at.is_(None)))
 _INSERT_COLUMNS = ("id", "unit_id", "year", "state", "version", "rule_set_id", "subject_type",
                    "managing_level", "province_code", "commune_code", "returns", "audit_seq",
                    "audit_head", "created_at", "updated_at", "escalation_level", "step_opened_at",

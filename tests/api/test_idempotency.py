@@ -27,7 +27,9 @@ def test_a_retry_replays_the_first_response_and_fires_nothing(api):
 def test_the_same_key_with_another_body_is_refused(api):
     rep = api.world.actor("unit", "CQ")
     d = register(api, api.world.units["CQ"], rep)
-    assert fire(api, d, Event.WITHDRAW, rep, {}, **{"Idempotency-Key": "k-2"}).status_code == 200
+    assert d["withdrawn_at"] is None
+    done = fire(api, d, Event.WITHDRAW, rep, {}, **{"Idempotency-Key": "k-2"})
+    assert done.status_code == 200 and done.json()["withdrawn_at"] is not None
     r = fire(api, d, Event.WITHDRAW, rep, {"reason": "khác"}, **{"Idempotency-Key": "k-2"})
     assert r.status_code == 422 and "Idempotency-Key" in r.json()["detail"]
 

@@ -58,7 +58,8 @@ class Commune:
                  "rule_set_id": self.rule_set_id, "subject_type": "KDC",
                  "managing_level": "commune", "province_code": PROVINCE,
                  "commune_code": self.code, "returns": {}, "audit_seq": 0, "audit_head": "",
-                 "created_at": now, "updated_at": now, "escalation_level": 0}
+                 "created_at": now, "updated_at": now, "escalation_level": 0,
+                 "withdrawn_at": now if s == "withdrawn" else None}
                 for uid, s in zip(self.units, states) if s is not None]
         with write_transaction() as conn:
             conn.execute(delete(dossier_t).where(dossier_t.c.unit_id.in_(self.units)))

@@ -8,13 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from states import examples
+from states.lifecycle import Event
 from workflow import audit
+from workflow import engine as wf
 from workflow.db import read_connection
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflow.models import Dossier
 from workflow.registration import register
 from workflow.units import create_unit
-from tests.engine.helpers import YEAR, registration_time
+from tests.engine.helpers import YEAR, payload_for, registration_time
 from tests.factories import build_world
 
 NOW = registration_time(YEAR)
@@ -103,3 +105,21 @@ def test_concurrent_registrations_of_one_unit_give_one_dossier(world):
         assert ids == [won[0]["id"]]
         assert [r["event"] for r in audit.trail(conn, won[0]["id"])] == ["register"]
         assert audit.verify(conn)[1] == []
+
+
+def test_a_withdrawal_is_timed_and_frees_the_place_other_events_leave_it_live(world):
+    rep = world.actor("unit", "KDC")
+    unit = world.units["KDC"]
+    first = register(unit["id"], YEAR, rep, KDC_PAYLOAD, now=NOW)
+    d = wf.fire(first["id"], Event.SUBMIT_SELF_SCORE, rep,
+                payload_for(Event.SUBMIT_SELF_SCORE, first), 1, now=NOW)
+    assert d["withdrawn_at"] is None
+    with pytest.raises(Conflict):
+        register(unit["id"], YEAR, rep, KDC_PAYLOAD, now=NOW)
+    later = NOW.replace(hour=NOW.hour + 1)
+    d = wf.fire(first["id"], Event.WITHDRAW, rep, {"reason": "Đăng ký nhầm năm"}, d["version"],
+                now=later)
+    assert d["withdrawn_at"] == later
+    assert wf.get(first["id"])["withdrawn_at"] == later
+    second = register(unit["id"], YEAR, rep, KDC_PAYLOAD, now=later)
+    assert second["id"] != first["id"]
