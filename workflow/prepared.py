@@ -68,6 +68,21 @@ class _Compiled:
     binds: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
     # Built at the first fetch: some drivers' processors need the column's type code.
     results: tuple[tuple[str, Callable[[Any], Any] | None], ...] | None = None
+    result_names: tuple[str, ...] = ()
+    # The result columns that have a processor: (position, name, processor).
+    converted: tuple[tuple[int, str, Callable[[Any], Any]], ...] = ()
+
+
+def _convert(c: _Compiled, row: Sequence[Any]) -> dict[str, Any]:
+    """A row as a dict, each value through its column's processor. A NULL stays None without
+    the call: SQLAlchemy's processors all map None to None, and most of a dossier's optional
+    columns are NULL for most of its life."""
+    out = dict(zip(c.result_names, row))
+    for i, name, process in c.converted:
+        value = row[i]
+        if value is not None:
+            out[name] = process(value)
+    return out
 
 
 class Prepared:
@@ -125,10 +140,7 @@ class Prepared:
         row = cursor.fetchone()
         self._result_processors(c, conn, cursor)
         cursor.close()
-        if row is None:
-            return None
-        return {name: (process(value) if process is not None else value)
-                for (name, process), value in zip(c.results, row)}
+        return None if row is None else _convert(c, row)
 
     def all(self, conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Every row, as dicts of column name to value."""
@@ -136,13 +148,7 @@ class Prepared:
         rows = cursor.fetchall()
         self._result_processors(c, conn, cursor)
         cursor.close()
-        names = [name for name, _ in c.results]
-        plain = [i for i, (_, process) in enumerate(c.results) if process is None]
-        if len(plain) == len(names):
-            return [dict(zip(names, row)) for row in rows]
-        processors = [process for _, process in c.results]
-        return [{name: (value if process is None else process(value))
-                 for name, process, value in zip(names, processors, row)} for row in rows]
+        return [_convert(c, row) for row in rows]
 
     def _result_processors(self, c: _Compiled, conn: Connection, cursor: Any) -> None:
         if c.results is None:
@@ -150,6 +156,9 @@ class Prepared:
             c.results = tuple(
                 (col.name, result_processor(col.type, dialect, desc[1]))
                 for col, desc in zip(self.columns, cursor.description))
+            c.result_names = tuple(name for name, _ in c.results)
+            c.converted = tuple((i, name, process) for i, (name, process) in enumerate(c.results)
+                                if process is not None)
 
     def scalar(self, conn: Connection, params: dict[str, Any]) -> Any:
         row = self.first(conn, params)
