@@ -28,11 +28,13 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL).date()
 
 
+@lru_cache(maxsize=4096)  # pure, and called for the same few deadline days by every step
 def end_of_local_day(day: date) -> datetime:
     """The last second of ``day`` in Vietnam, in UTC: a deadline "by 05/11" means this."""
     return datetime.combine(day, END_OF_DAY, tzinfo=LOCAL).astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def start_of_local_day(day: date) -> datetime:
     """08:00 in Vietnam on ``day``, in UTC: when a reminder is worth sending."""
     return datetime.combine(day, OFFICE_OPENS, tzinfo=LOCAL).astimezone(UTC)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,9 +35,19 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
         if value.utcoffset() is None:
             raise ValueError("Datetime values must have timezone information")
         value = value.astimezone(UTC)
+    return _utc_text(value)
+
+
+# One fire writes the same instant three times (updated_at, step_opened_at, the audit row's at)
+# and most steps share a deadline, so recent texts are remembered. Keyed on UTC times only:
+# equal UTC times are the same instant (in a zone with daylight saving, two equal-looking local
+# times can be an hour apart).
+@lru_cache(maxsize=4096)
+def _utc_text(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
+@lru_cache(maxsize=4096)  # a text is one instant; the datetime read back is immutable
 def _sqlite_utc_time(text: str | None) -> datetime | None:
     """SQLite's stored text back to an aware UTC time, as UTCDateTime reads it."""
     return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
