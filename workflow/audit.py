@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, String, bindparam, insert, select, type_coerce
@@ -45,6 +46,11 @@ def _at_text(at: datetime | str) -> str:
         at = datetime.fromisoformat(at)
     if at.tzinfo is not UTC:
         at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return _utc_iso(at)
+
+
+@lru_cache(maxsize=1024)  # UTC times only (see workflow/prepared.py); a fire's time recurs
+def _utc_iso(at: datetime) -> str:
     return at.isoformat(timespec="microseconds")
 
 

@@ -10,10 +10,9 @@ half-moved dossier, no audit row without its move.
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
@@ -69,8 +68,7 @@ def _move_with_audit_for(columns: tuple[str, ...]) -> Prepared:
     return Prepared(audit.insert_after(moved))
 
 
-@dataclass(frozen=True)
-class _Move:
+class _Move(NamedTuple):  # a tuple: built on every fire, in a fraction of a dataclass's time
     """One requested event, as ``fire`` received it."""
     dossier_id: int
     event: Event
@@ -177,8 +175,7 @@ def _fire_if_unchanged(move: _Move, engine: Engine | None) -> dict[str, Any]:
     raise VersionConflict(move.expected_version, current["version"])
 
 
-@dataclass(frozen=True)
-class _Decided:
+class _Decided(NamedTuple):
     """What a move writes: the dossier's changed columns with the row it must still be, and
     the audit row."""
     columns: tuple[str, ...]
