@@ -15,13 +15,20 @@ app.add_typer(bench_app, name="bench")
 @bench_app.command("lifecycle")
 def lifecycle(db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
               dossiers: int = typer.Option(2000, "--dossiers"),
-              connections: int = typer.Option(1, "--connections")) -> None:
+              connections: int = typer.Option(1, "--connections",
+                                              help="concurrent workers, each with a connection"),
+              processes: int = typer.Option(None, "--processes",
+                                            help="processes the workers run in (default: one "
+                                                 "per core)")) -> None:
     """Register N dossiers, then walk each to recognised through fire()."""
     from workflow import bench
 
     if db not in ("sqlite", "postgres"):
         raise typer.BadParameter("--db is sqlite or postgres")
-    typer.echo(json.dumps(bench.run(db=db, dossiers=dossiers, connections=connections)))
+    if processes is not None and processes < 1:
+        raise typer.BadParameter("--processes is at least 1")
+    typer.echo(json.dumps(bench.run(db=db, dossiers=dossiers, connections=connections,
+                                    processes=processes)))
 
 
 @bench_app.command("verify")

@@ -15,10 +15,13 @@ DB = "postgres" if ON_POSTGRES else "sqlite"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("connections", [1, 2])
-def test_lifecycle_walks_every_dossier_to_recognised(engine, connections):
-    result = bench.run(db=DB, dossiers=6, connections=connections)
+@pytest.mark.parametrize("connections,processes,expected", [
+    (1, None, 1), (2, 1, 1), (4, 2, 2), (3, 8, 3)])
+def test_lifecycle_walks_every_dossier_to_recognised(engine, connections, processes, expected):
+    """Workers are threads with a connection each, over ``processes`` (never more than workers)."""
+    result = bench.run(db=DB, dossiers=6, connections=connections, processes=processes)
     assert result["operations"] == 6 * 5 and result["connections"] == connections
+    assert result["processes"] == expected
     assert result["ops_per_s"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0
     assert result["peak_rss_mb"] > 0
     if ON_POSTGRES:  # on SQLite the bench runs in a temporary file of its own
