@@ -120,6 +120,7 @@ def escalation_times(ladder: Ladder, due_at: datetime) -> Mapping[int, datetime]
     })
 
 
+@lru_cache(maxsize=4096)  # every step that opens asks it, and most share a deadline
 def next_level(ladder: Ladder, due_at: datetime, current: int) -> tuple[int, datetime] | None:
     """The first level above ``current`` and when it falls due; None after the last level."""
     for level, at in sorted(escalation_times(ladder, due_at).items()):
