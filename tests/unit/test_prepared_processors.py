@@ -67,3 +67,15 @@ def test_every_column_reads_null_as_none_so_rows_may_skip_the_call(dialect):
                 assert process(None) is None, f"{table.name}.{column.name}"
                 checked += 1
     assert checked >= 10
+
+
+def test_equal_looking_local_times_an_hour_apart_are_written_apart():
+    """The remembered texts are keyed on UTC times: 01:30 twice on the night New York's clocks
+    go back compares equal as local times but is two instants."""
+    from zoneinfo import ZoneInfo
+
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    assert first == second  # as Python compares times of one zone
+    assert FAST_BIND(first) == GENERIC_BIND(first) == "2026-11-01 05:30:00.000000"
+    assert FAST_BIND(second) == GENERIC_BIND(second) == "2026-11-01 06:30:00.000000"
