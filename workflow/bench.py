@@ -201,7 +201,8 @@ def run(db: str = "sqlite", dossiers: int = 2000, connections: int = 1, year: in
     rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return {"workload": "lifecycle", "db": db, "dossiers": dossiers, "connections": k,
-            "processes": p, "operations": ops, "seconds": round(seconds, 3), "ops_per_s": round(ops / seconds, 1),
+            "processes": p, "operations": ops, "seconds": round(seconds, 3),
+            "ops_per_s": round(ops / seconds, 1),
             "p50_ms": round(statistics.median(latencies) * 1000, 3), "p99_ms": round(q[98] * 1000, 3),
             "peak_rss_mb": round(rss / 1024, 1)}
 
