@@ -99,20 +99,29 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def _writer_lock(engine: Engine) -> threading.RLock:
+    key = engine.url.database or ""
+    lock = _WRITERS.get(key)
+    if lock is None:
+        with _WRITERS_GUARD:
+            lock = _WRITERS.setdefault(key, threading.RLock())
+    return lock
+
+
+def _take_turn(lock: threading.RLock) -> None:
+    if not lock.acquire(timeout=WRITER_WAIT_S):
+        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
+            f"database is locked: another writer of this process held it for {WRITER_WAIT_S} s"))
+
+
 @contextmanager
 def one_writer(engine: Engine) -> Iterator[None]:
     """SQLite: hold this process's turn to write ``engine``'s database for the block."""
     if engine.dialect.name != "sqlite":
         yield
         return
-    key = engine.url.database or ""
-    lock = _WRITERS.get(key)
-    if lock is None:
-        with _WRITERS_GUARD:
-            lock = _WRITERS.setdefault(key, threading.RLock())
-    if not lock.acquire(timeout=WRITER_WAIT_S):
-        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
-            f"database is locked: another writer of this process held it for {WRITER_WAIT_S} s"))
+    lock = _writer_lock(engine)
+    _take_turn(lock)
     try:
         yield
     finally:
@@ -176,26 +185,53 @@ def autocommit_connection(engine: Engine | None = None) -> Iterator[Connection]:
                 conn.close()
 
 
-@contextmanager
-def write_group(conn: Connection) -> Iterator[None]:
+def write_group(conn: Connection) -> _WriteGroup:
     """On a connection from ``autocommit_connection``, around writes that must land together.
     SQLite: BEGIN IMMEDIATE, the block, COMMIT (ROLLBACK on any exception), on the driver's
     connection, since SQLAlchemy's transaction costs more than SQLite's own (docs/BENCHMARKS.md).
     Postgres: nothing; the block's one write statement commits on its own."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    if conn.in_transaction():  # end the reads SQLAlchemy began
-        conn.rollback()
-    dbapi = conn.connection.dbapi_connection
-    with one_writer(conn.engine):
-        dbapi.execute(_BEGIN["IMMEDIATE"])
+    return _WriteGroup(conn)
+
+
+class _WriteGroup:
+    """``write_group``'s block: a class, since every fire enters one and a generator-based
+    context manager cost about 2% of a fire's instructions."""
+
+    __slots__ = ("_dbapi", "_lock")
+
+    def __init__(self, conn: Connection) -> None:
+        self._dbapi = None
+        if conn.dialect.name != "sqlite":
+            return
+        if conn.in_transaction():  # end the reads SQLAlchemy began
+            conn.rollback()
+        self._dbapi = conn.connection.dbapi_connection
+        self._lock = _writer_lock(conn.engine)
+
+    def __enter__(self) -> None:
+        if self._dbapi is None:
+            return
+        _take_turn(self._lock)
         try:
-            yield
+            self._dbapi.execute(_BEGIN["IMMEDIATE"])
         except BaseException:
-            dbapi.rollback()
+            self._lock.release()
             raise
-        dbapi.commit()
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if self._dbapi is None:
+            return
+        try:
+            if kind is None:
+                try:
+                    self._dbapi.commit()
+                except BaseException:
+                    self._dbapi.rollback()  # leave no transaction open on the connection
+                    raise
+            else:
+                self._dbapi.rollback()
+        finally:
+            self._lock.release()
 
 
 @contextmanager

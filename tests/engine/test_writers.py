@@ -70,3 +70,28 @@ def test_a_turn_not_given_in_time_is_a_database_is_locked_error(engine, monkeypa
     finally:
         release.set()
         holder.join(10)
+
+
+def test_a_write_group_that_fails_writes_nothing_and_gives_up_its_turn(engine):
+    """SQLite: the writes of a group land together or not at all, and a failed group does not
+    keep the next writer waiting. Postgres: a group is nothing (its one statement commits on
+    its own), so what ran before the failure stands."""
+    world = build_world()
+    d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.SELF_SCORED)
+    with db.autocommit_connection(engine) as conn:
+        with pytest.raises(RuntimeError, match="midway"):
+            with db.write_group(conn):
+                conn.exec_driver_sql("UPDATE dossier SET last_reason = 'half' WHERE id = %d"
+                                     % d["id"])
+                raise RuntimeError("midway")
+    assert wf.get(d["id"])["last_reason"] == (None if db.is_sqlite(engine) else "half")
+    other = threading.Thread(target=lambda: _write_once(engine, d["id"]))
+    other.start()
+    other.join(5)
+    assert not other.is_alive()  # the turn was given back at once
+    assert wf.get(d["id"])["last_reason"] == "whole"
+
+
+def _write_once(engine, dossier_id: int) -> None:
+    with db.autocommit_connection(engine) as conn, db.write_group(conn):
+        conn.exec_driver_sql("UPDATE dossier SET last_reason = 'whole' WHERE id = %d" % dossier_id)
