@@ -151,38 +151,58 @@ def write_transaction(engine: Engine | None = None) -> Iterator[Connection]:
             yield conn
 
 
-@contextmanager
-def autocommit_connection(engine: Engine | None = None) -> Iterator[Connection]:
+def autocommit_connection(engine: Engine | None = None) -> _Autocommit:
     """A connection (the held one, or one from the pool) outside any transaction: each statement
     commits on its own, so reads take no lock and a single-statement write needs no BEGIN and
     COMMIT round trips. ``write_group`` groups several writes."""
-    held = _held.get()
-    if held is not None and held.in_transaction():
-        # Its open transaction would be rolled back (SQLite) or refused (Postgres) under the
-        # caller's feet: a caller with its own transaction joins it instead.
-        raise RuntimeError("the held connection has a transaction open: use db.joined(conn) to "
-                           "write inside it, or end it first")
-    conn = held if held is not None else (engine or get_engine()).connect()
-    dbapi = conn.connection.dbapi_connection
-    postgres = conn.dialect.name == "postgresql"
-    if postgres:
-        dbapi.autocommit = True
-    try:
-        yield conn
-    finally:
+    return _Autocommit(engine)
+
+
+class _Autocommit:
+    """``autocommit_connection``'s block (a class for the reason ``_WriteGroup`` is one)."""
+
+    __slots__ = ("_engine", "_conn", "_pooled", "_dbapi")
+
+    def __init__(self, engine: Engine | None) -> None:
+        self._engine = engine
+
+    def __enter__(self) -> Connection:
+        held = _held.get()
+        if held is not None and held.in_transaction():
+            # Its open transaction would be rolled back (SQLite) or refused (Postgres) under the
+            # caller's feet: a caller with its own transaction joins it instead.
+            raise RuntimeError("the held connection has a transaction open: use db.joined(conn) "
+                               "to write inside it, or end it first")
+        conn = self._conn = held if held is not None else (self._engine or get_engine()).connect()
+        self._pooled = held is None
+        self._dbapi = None
+        if conn.dialect.name == "postgresql":
+            try:
+                conn.connection.dbapi_connection.autocommit = True
+            except BaseException:
+                self._close()
+                raise
+            self._dbapi = conn.connection.dbapi_connection
+        return conn
+
+    def __exit__(self, kind, error, traceback) -> None:
+        conn = self._conn
         try:
             if conn.in_transaction():  # a read through SQLAlchemy began one; nothing to undo
                 conn.rollback()
-            if postgres:
-                dbapi.autocommit = False
+            if self._dbapi is not None:
+                self._dbapi.autocommit = False
         except Exception:
             # A connection that cannot be put back as it was (the server went away) must not be
             # handed to the next transaction in autocommit: drop it from the pool.
             conn.invalidate()
             raise
         finally:
-            if held is None:
-                conn.close()
+            self._close()
+
+    def _close(self) -> None:
+        if self._pooled:
+            self._conn.close()
 
 
 def write_group(conn: Connection) -> _WriteGroup:
