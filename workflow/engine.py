@@ -127,8 +127,8 @@ def _refusals(ctx: GuardContext, *, with_payload: bool) -> list[str]:
     return reasons
 
 
-def _authorise(actor: Actor, transition: Transition, dossier: dict[str, Any]) -> None:
-    step = step_for(transition, State(dossier["state"]))
+def _authorise(actor: Actor, transition: Transition, dossier: dict[str, Any], state: State) -> None:
+    step = step_for(transition, state)
     problem = seat_problem(actor.seat, place_of(dossier), step)
     if problem:
         raise Forbidden(problem)
@@ -204,7 +204,7 @@ def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> _Decided:
     state = State(dossier["state"])
     if state not in transition.sources:
         raise TransitionNotAllowed(ev.value, state.value, [e.value for e in events_from(state)])
-    _authorise(actor, transition, dossier)
+    _authorise(actor, transition, dossier, state)
     rules = rulesets.load(conn, dossier["rule_set_id"])
     ctx = GuardContext(conn, dossier, rules, transition, payload, actor, at)
     reasons = _refusals(ctx, with_payload=True)

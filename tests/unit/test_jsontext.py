@@ -87,3 +87,12 @@ def test_a_non_finite_float_is_written_as_null_as_the_api_writes_it():
 def test_text_that_is_not_json_is_still_refused():
     with pytest.raises(ValueError):
         jsontext.loads("{not json")
+
+
+@given(st.text(alphabet="0123456789abcdef", min_size=64, max_size=64), hashed_fields,
+       st.dictionaries(text, scalars, max_size=4))
+def test_a_recorded_row_carries_the_hash_verify_will_compute(prev, row, payload):
+    fields = {k: v for k, v in row.items() if k != "payload"}
+    recorded, digest = audit.record(prev_hash=prev, payload=payload, **fields)
+    assert recorded["hash"] == digest == audit.row_hash(prev, recorded)
+    assert recorded["prev_hash"] == prev and recorded["at"] == row["at"]
