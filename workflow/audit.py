@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, String, bindparam, insert, select, type_coerce
@@ -18,7 +17,7 @@ from sqlalchemy import Connection, String, bindparam, insert, select, type_coerc
 from states.lifecycle import INITIAL, State, TRANSITION_BY_EVENT, Event
 from workflow import jsontext
 from workflow.models import AuditEvent, Dossier
-from workflow.prepared import Prepared
+from workflow.prepared import Prepared, utc_text
 
 audit_table = AuditEvent.__table__
 dossier_table = Dossier.__table__
@@ -38,20 +37,20 @@ canonical_json = jsontext.canonical
 
 
 def _at_text(at: datetime | str) -> str:
+    """The hashed text of a time: '2026-03-02T02:00:00.000000+00:00'. SQLite's stored text of a
+    naive UTC time ('2026-03-02 02:00:00.000000') is rewritten without parsing (verify reads a
+    million of them); a datetime goes through that same text (``prepared.utc_text``, which
+    remembers the recent ones)."""
+    text = at if isinstance(at, str) and len(at) == 26 and at[10] == " " else utc_text(_utc(at))
+    return f"{text[:10]}T{text[11:]}+00:00"
+
+
+def _utc(at: datetime | str) -> datetime:
     if isinstance(at, str):
-        # SQLite's stored text of a naive UTC time, read without parsing (verify reads a million
-        # of them): '2026-03-02 02:00:00.000000' is '2026-03-02T02:00:00.000000+00:00'.
-        if len(at) == 26 and at[10] == " ":
-            return f"{at[:10]}T{at[11:]}+00:00"
         at = datetime.fromisoformat(at)
-    if at.tzinfo is not UTC:
-        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return _utc_iso(at)
-
-
-@lru_cache(maxsize=1024)  # UTC times only (see workflow/prepared.py); a fire's time recurs
-def _utc_iso(at: datetime) -> str:
-    return at.isoformat(timespec="microseconds")
+    if at.tzinfo is UTC:
+        return at
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def row_hash(prev_hash: str, record: dict[str, Any]) -> str:

@@ -177,12 +177,13 @@ class _Autocommit:
         self._pooled = held is None
         self._dbapi = None
         if conn.dialect.name == "postgresql":
+            dbapi = conn.connection.dbapi_connection
             try:
-                conn.connection.dbapi_connection.autocommit = True
+                dbapi.autocommit = True
             except BaseException:
                 self._close()
                 raise
-            self._dbapi = conn.connection.dbapi_connection
+            self._dbapi = dbapi
         return conn
 
     def __exit__(self, kind, error, traceback) -> None:

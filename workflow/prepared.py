@@ -37,7 +37,7 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
         if value.utcoffset() is None:
             raise ValueError("Datetime values must have timezone information")
         value = value.astimezone(UTC)
-    return _utc_text(value)
+    return utc_text(value)
 
 
 # One fire writes the same instant three times (updated_at, step_opened_at, the audit row's at)
@@ -45,7 +45,8 @@ def _sqlite_utc_text(value: datetime | None) -> str | None:
 # equal UTC times are the same instant (in a zone with daylight saving, two equal-looking local
 # times can be an hour apart).
 @lru_cache(maxsize=4096)
-def _utc_text(value: datetime) -> str:
+def utc_text(value: datetime) -> str:
+    """A UTC time as SQLite's stored text of it: '2026-03-02 02:00:00.000000'."""
     return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
@@ -79,10 +80,9 @@ class _Compiled:
     names: tuple[str, ...] | None
     # (key in the caller's parameters, processor, value when not given), in the driver's order
     binds: tuple[tuple[str, Callable[[Any], Any] | None, Any], ...]
-    # Built at the first fetch: some drivers' processors need the column's type code.
-    results: tuple[tuple[str, Callable[[Any], Any] | None], ...] | None = None
-    result_names: tuple[str, ...] = ()
-    # The result columns that have a processor: (position, name, processor).
+    # Built at the first fetch (some drivers' processors need the column's type code): the
+    # result columns' names, and (position, name, processor) for those that have a processor.
+    result_names: tuple[str, ...] | None = None
     converted: tuple[tuple[int, str, Callable[[Any], Any]], ...] = ()
 
 
@@ -185,14 +185,14 @@ class Prepared:
         return [_convert(c, row) for row in rows]
 
     def _result_processors(self, c: _Compiled, conn: Connection, cursor: Any) -> None:
-        if c.results is None:
+        if c.result_names is None:
             dialect = conn.dialect
-            c.results = tuple(
-                (col.name, result_processor(col.type, dialect, desc[1]))
-                for col, desc in zip(self.columns, cursor.description))
-            c.result_names = tuple(name for name, _ in c.results)
-            c.converted = tuple((i, name, process) for i, (name, process) in enumerate(c.results)
+            processors = [result_processor(col.type, dialect, desc[1])
+                          for col, desc in zip(self.columns, cursor.description)]
+            c.converted = tuple((i, col.name, process)
+                                for i, (col, process) in enumerate(zip(self.columns, processors))
                                 if process is not None)
+            c.result_names = tuple(col.name for col in self.columns)
 
     def scalar(self, conn: Connection, params: dict[str, Any]) -> Any:
         row = self.first(conn, params)
