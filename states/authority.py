@@ -6,8 +6,8 @@ province that delegates a level down) can replace it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from states.lifecycle import STEP_ROLE, Role, Step
 from states.subjects import ManagingLevel, SubjectType
@@ -19,8 +19,9 @@ class Level(str, Enum):
     PROVINCE = "province"
 
 
-@dataclass(frozen=True)
-class Authority:
+# Authority, Seat and Place are named tuples: every fire builds one of each, and a tuple is built
+# in a fraction of a frozen dataclass's time.
+class Authority(NamedTuple):
     role: Role
     level: Level
 
@@ -43,8 +44,7 @@ def authority(subject: SubjectType, managing: ManagingLevel, step: Step) -> Auth
     return Authority(STEP_ROLE[step], AUTHORITY_MAP[(subject, managing)][step])
 
 
-@dataclass(frozen=True)
-class Seat:
+class Seat(NamedTuple):
     """Where an actor sits: a role bound to a unit, a commune or a province."""
 
     role: Role
@@ -53,8 +53,7 @@ class Seat:
     unit_id: int | None = None
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """Where a dossier's unit stands."""
 
     unit_id: int

@@ -21,6 +21,8 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -147,17 +149,30 @@ class ScoreTable(BaseModel):
     items: tuple[ScoreItem, ...]
     total: int = 100
 
-    def walk(self) -> Iterator[ScoreItem]:
+    # Derived once per table (the model is frozen, and a rule set's table lives as long as the
+    # process's rule-set cache): every submission and verification judges a sheet against them.
+    @cached_property
+    def printed_order(self) -> tuple[ScoreItem, ...]:
         """Every item, each followed by its sub-items: the order of the printed form."""
-        for item in self.items:
-            yield item
-            yield from item.sub_items
+        return tuple(i for item in self.items for i in (item, *item.sub_items))
+
+    @cached_property
+    def item_index(self) -> Mapping[str, ScoreItem]:
+        return MappingProxyType({item.id: item for item in self.printed_order})
+
+    @cached_property
+    def granted(self) -> ScoreItem | None:
+        """The item the recognition decision grants, if the table has one."""
+        return next((i for i in self.printed_order if i.granted_on_recognition), None)
+
+    def walk(self) -> Iterator[ScoreItem]:
+        return iter(self.printed_order)
 
     def by_id(self) -> dict[str, ScoreItem]:
-        return {item.id: item for item in self.walk()}
+        return dict(self.item_index)
 
     def granted_item(self) -> ScoreItem | None:
-        return next((i for i in self.walk() if i.granted_on_recognition), None)
+        return self.granted
 
 
 def score_table_problems(table: ScoreTable) -> list[str]:
@@ -319,13 +334,13 @@ def score_sheet_reasons(table: ScoreTable, sheet: Any, *,
         return ["Bảng tự chấm phải là một bảng {mục: điểm} / a score sheet must be an object "
                 "{item id: points}"]
     reasons: list[str] = []
-    items = table.by_id()
+    items = table.item_index
     for key in sheet:
         if key not in items:
             reasons.append(f"Mục '{key}' không có trong bảng điểm / unknown item '{key}': the table "
                            f"has {', '.join(items)}")
     good: dict[str, int | Decimal] = {}
-    for item in table.walk():
+    for item in table.printed_order:
         value = sheet.get(item.id, _MISSING)
         if type(value) is int and 0 <= value <= item.max_points:  # the common case, first
             good[item.id] = value
@@ -354,7 +369,7 @@ def score_sheet_reasons(table: ScoreTable, sheet: Any, *,
                 reasons.append(f"{vi}: tổng các tiểu mục {codes} là {_fmt(subs)}, khác điểm của mục "
                                f"là {_fmt(good[item.id])} / {en}: the sub-items add up to "
                                f"{_fmt(subs)}, not {_fmt(good[item.id])}")
-    granted = table.granted_item()
+    granted = table.granted
     if granted is not None and recognised is not None and granted.id in good:
         expected = granted.max_points if recognised else 0
         if good[granted.id] != expected:
@@ -374,7 +389,7 @@ def grant_recognition(table: ScoreTable, sheet: Mapping[str, Any],
     """The sheet as the decision fixes it: the recognition item at full marks or 0, its parent
     re-added from its sub-items. The sheet must be valid (``score_sheet_reasons`` empty)."""
     out = dict(sheet)
-    granted = table.granted_item()
+    granted = table.granted
     if granted is None:
         return out
     out[granted.id] = granted.max_points if recognised else 0

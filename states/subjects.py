@@ -29,6 +29,11 @@ class ManagingLevel(str, Enum):
     PROVINCE = "province"
 
 
+# A stored value to its member (see states.lifecycle.STATE_OF).
+SUBJECT_OF: dict[str, SubjectType] = {s.value: s for s in SubjectType}
+MANAGING_LEVEL_OF: dict[str, ManagingLevel] = {m.value: m for m in ManagingLevel}
+
+
 # The kinds of unit each subject type may be. Excluded kinds map to the reason the law gives,
 # in the words an official reads; everything else is accepted.
 UNIT_KINDS: dict[SubjectType, dict[str, str | None]] = {

@@ -18,10 +18,10 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from states import calendar, lifecycle
 from states.authority import Place, seat_problem
-from states.lifecycle import (EVENT_LABELS, STEP_OF_STATE, TRANSITION_BY_EVENT, TRANSITIONS, Event,
-                              State, Transition, events_from, next_state, step_for)
+from states.lifecycle import (EVENT_LABELS, STATE_OF, STEP_OF_STATE, TRANSITION_BY_EVENT, TRANSITIONS,
+                              Event, State, Transition, events_from, next_state, step_for)
 from states.rulesets import RuleSet
-from states.subjects import ManagingLevel, SubjectType
+from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow import audit, effects, rulesets
 from workflow.actors import Actor
 from workflow.db import (autocommit_connection, is_sqlite, joined_connection, read_connection,
@@ -35,6 +35,7 @@ from workflow.steps import open_step
 
 dossier_table = Dossier.__table__
 EVENT_NAMES = [e.value for e in Event]
+_EVENT_OF = {e.value: e for e in Event}
 
 # Statements are built once: constructing and cache-keying a Core statement per call cost more
 # than executing it (see docs/BENCHMARKS.md). An UPDATE is built once per set of columns an
@@ -93,19 +94,23 @@ def warm_up() -> None:
 
 
 def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now(UTC)).astimezone(UTC)
+    if now is None:
+        return datetime.now(UTC)
+    return now if now.tzinfo is UTC else now.astimezone(UTC)
 
 
 def parse_event(event: str | Event) -> Event:
-    try:
-        return Event(event)
-    except ValueError:
-        raise UnknownEvent(str(event), EVENT_NAMES) from None
+    if isinstance(event, Event):
+        return event
+    found = _EVENT_OF.get(event) if isinstance(event, str) else None
+    if found is None:
+        raise UnknownEvent(str(event), EVENT_NAMES)
+    return found
 
 
 def place_of(dossier: dict[str, Any]) -> Place:
-    return Place(dossier["unit_id"], SubjectType(dossier["subject_type"]),
-                 ManagingLevel(dossier["managing_level"]), dossier["province_code"],
+    return Place(dossier["unit_id"], SUBJECT_OF[dossier["subject_type"]],
+                 MANAGING_LEVEL_OF[dossier["managing_level"]], dossier["province_code"],
                  dossier["commune_code"])
 
 
@@ -201,7 +206,7 @@ def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> _Decided:
     ev, transition, actor, payload, at = move.event, move.transition, move.actor, move.payload, move.at
     if dossier["version"] != move.expected_version:
         raise VersionConflict(move.expected_version, dossier["version"])
-    state = State(dossier["state"])
+    state = STATE_OF[dossier["state"]]
     if state not in transition.sources:
         raise TransitionNotAllowed(ev.value, state.value, [e.value for e in events_from(state)])
     _authorise(actor, transition, dossier, state)
@@ -248,7 +253,7 @@ def get(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:
 
 def actions_for(conn: Connection, dossier: dict[str, Any], actor: Actor, rules: RuleSet,
                 now: datetime) -> list[dict[str, Any]]:
-    state = State(dossier["state"])
+    state = STATE_OF[dossier["state"]]
     out = []
     for t in TRANSITIONS:
         reasons: list[str] = []

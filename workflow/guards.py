@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, bindparam, case, func, select
 from states.assessment import (assessment_reasons, disqualifying_reasons, papers_reasons,
                                stored_disqualifying_reasons, stored_unmet_reasons,
                                xa_units_reasons)
-from states.lifecycle import Event, State, Transition
+from states.lifecycle import STATE_OF, Event, State, Transition
 from states.rulesets import RuleSet
 from states.scoring import score_sheet_reasons
 from states.subjects import ManagingLevel, SubjectType
@@ -21,7 +21,7 @@ from workflow.actors import Actor
 from workflow.models import Dossier, Unit
 
 
-@dataclass
+@dataclass(slots=True)  # built on every fire
 class GuardContext:
     conn: Connection
     dossier: dict[str, Any]
@@ -33,7 +33,7 @@ class GuardContext:
 
     @property
     def state(self) -> State:
-        return State(self.dossier["state"])
+        return STATE_OF[self.dossier["state"]]
 
 
 def _no_fields(rules: RuleSet) -> tuple[str, ...]:

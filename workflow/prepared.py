@@ -18,11 +18,13 @@ from functools import lru_cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Column, Connection
+from sqlalchemy import JSON, Column, Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeEngine
 from sqlmodel.sql.sqltypes import UTCDateTime
+
+from workflow import jsontext
 
 
 _REQUIRED = object()
@@ -66,10 +68,24 @@ def bind_processor(type_: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] 
 
 
 def result_processor(type_: TypeEngine, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
-    """SQLAlchemy's processor for a value read from ``type_`` (the same exception as above)."""
+    """SQLAlchemy's processor for a value read from ``type_``; on SQLite, UTC times as above and
+    JSON text straight to the engine's parser (SQLAlchemy's goes through two wrappers to it, for
+    each of a dossier's JSON columns on every read)."""
     if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
         return _sqlite_utc_time
-    return type_.dialect_impl(dialect).result_processor(dialect, coltype)
+    generic = type_.dialect_impl(dialect).result_processor(dialect, coltype)
+    if (dialect.name == "sqlite" and isinstance(type_, JSON) and generic is not None
+            and getattr(dialect, "_json_deserializer", None) is jsontext.loads):
+        return _sqlite_json(generic)
+    return generic
+
+
+def _sqlite_json(generic: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def process(value: Any) -> Any:
+        # Stored JSON text is parsed here; anything else (a number SQLite's column affinity
+        # made of the text) is left to SQLAlchemy's own processor.
+        return jsontext.loads(value) if type(value) is str else generic(value)
+    return process
 
 
 @dataclass

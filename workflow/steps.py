@@ -13,7 +13,7 @@ from typing import Any
 from states.deadlines import DeadlineRules, next_level, parse, step_due_at
 from states.lifecycle import STEP_OF_STATE, State
 from states.rulesets import RuleSet
-from states.subjects import SubjectType
+from states.subjects import SUBJECT_OF
 
 _parsed: dict[int, DeadlineRules] = {}
 
@@ -33,7 +33,7 @@ def open_step(rules: RuleSet, dossier: dict[str, Any], dest: State, at: datetime
         return {"step_opened_at": None, "step_seq": seq, "due_at": None, "escalation_level": 0,
                 "next_escalation_at": None}
     deadlines = deadline_rules(rules)
-    due = step_due_at(deadlines, SubjectType(dossier["subject_type"]), dest, dossier["year"], at)
+    due = step_due_at(deadlines, SUBJECT_OF[dossier["subject_type"]], dest, dossier["year"], at)
     first = next_level(deadlines.ladder, due, 0) if due else None
     return {"step_opened_at": at, "step_seq": seq, "due_at": due, "escalation_level": 0,
             "next_escalation_at": first[1] if first else None}

@@ -79,3 +79,44 @@ def test_equal_looking_local_times_an_hour_apart_are_written_apart():
     assert first == second  # as Python compares times of one zone
     assert FAST_BIND(first) == GENERIC_BIND(first) == "2026-11-01 05:30:00.000000"
     assert FAST_BIND(second) == GENERIC_BIND(second) == "2026-11-01 06:30:00.000000"
+
+
+def _json_processors():
+    from sqlalchemy import JSON
+
+    from workflow.db import make_engine
+
+    dialect = make_engine("sqlite://").dialect  # with the engine's JSON parser, as every engine is
+    impl = JSON().dialect_impl(dialect)
+    return impl.result_processor(dialect, None), prepared.result_processor(JSON(), dialect, None)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12)
+
+
+@given(json_values)
+def test_json_columns_read_back_as_sqlalchemy_reads_them(value):
+    import json
+
+    generic, fast = _json_processors()
+    assert fast.__qualname__ == "_sqlite_json.<locals>.process"
+    text = json.dumps(value)
+    assert fast(text) == generic(text) == value
+
+
+@pytest.mark.parametrize("stored", [None, 7, 2.5])
+def test_json_values_sqlite_stored_as_numbers_or_null_read_as_before(stored):
+    """A JSON column has numeric affinity in SQLite: the text '7' is stored as the integer 7."""
+    generic, fast = _json_processors()
+    assert fast(stored) == generic(stored)
+
+
+def test_a_dialect_with_another_json_parser_keeps_sqlalchemys_processor():
+    from sqlalchemy import JSON
+
+    dialect = SQLITE  # no json_deserializer: SQLAlchemy's default
+    assert prepared.result_processor(JSON(), dialect, None).__qualname__ != "_sqlite_json.<locals>.process"
