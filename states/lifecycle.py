@@ -40,6 +40,9 @@ class Event(str, Enum):
     REVOKE = "revoke"
 
 
+EVENT_OF: dict[str, Event] = {e.value: e for e in Event}  # as STATE_OF
+
+
 class Role(str, Enum):
     UNIT = "unit"
     COMMUNE_REVIEWER = "commune_reviewer"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import Enum
 from functools import cached_property
@@ -165,15 +165,6 @@ class ScoreTable(BaseModel):
         """The item the recognition decision grants, if the table has one."""
         return next((i for i in self.printed_order if i.granted_on_recognition), None)
 
-    def walk(self) -> Iterator[ScoreItem]:
-        return iter(self.printed_order)
-
-    def by_id(self) -> dict[str, ScoreItem]:
-        return dict(self.item_index)
-
-    def granted_item(self) -> ScoreItem | None:
-        return self.granted
-
 
 def score_table_problems(table: ScoreTable) -> list[str]:
     """Every problem of a table: maxima add up (to the total, and sub-items to their item), ids
@@ -194,15 +185,15 @@ def score_table_problems(table: ScoreTable) -> list[str]:
             if sub.sub_items:
                 problems.append(f"Bảng điểm, mục {sub.code}: tiểu mục không có tiểu mục con / score "
                                 f"table, item {sub.id}: a sub-item cannot have sub-items")
-    for item_id, n in Counter(i.id for i in table.walk()).items():
+    for item_id, n in Counter(i.id for i in table.printed_order).items():
         if n > 1:
             problems.append(f"Bảng điểm: mã mục '{item_id}' bị trùng {n} lần / score table: item id "
                             f"'{item_id}' is used {n} times")
-    for item in table.walk():
+    for item in table.printed_order:
         if not ITEM_ID.match(item.id):
             problems.append(f"Bảng điểm: mã mục '{item.id}' phải là số và chữ thường không dấu / "
                             f"score table: item id '{item.id}' must be digits then a-z (e.g. '5dd')")
-    granted = [i.id for i in table.walk() if i.granted_on_recognition]
+    granted = [i.id for i in table.printed_order if i.granted_on_recognition]
     if len(granted) > 1:
         problems.append(f"Bảng điểm: chỉ một mục được tính theo quyết định công nhận, đang có "
                         f"{', '.join(granted)} / score table: only one item may follow the "

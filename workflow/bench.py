@@ -117,10 +117,11 @@ def _actors(units: list[dict[str, Any]]) -> dict[int, list[Actor]]:
     shared: dict[tuple[Any, ...], Actor] = {}
     out = {}
     for unit in units:
-        own = _seat(Role.UNIT, unit, "unit")
-        seats = [own]
-        for event in EVENTS[1:]:
-            key = (event, unit["province_code"], unit["commune_code"], unit["managing_level"])
+        seats = []
+        for event in EVENTS:
+            # Only the unit's own seat names the unit; a reviewer's is its commune's or province's.
+            key = (event, unit["province_code"], unit["commune_code"], unit["managing_level"],
+                   unit["id"] if event is Event.SUBMIT_SELF_SCORE else None)
             if key not in shared:
                 shared[key] = _actor(event, unit)
             seats.append(shared[key])
@@ -141,7 +142,8 @@ def _walk(url: str, year: int, chunk: list[dict[str, Any]],
     # Who acts is the caller's business (the API looks the token up): built before the clock
     # starts, like the payloads, so that the timed loop is the engine's work alone.
     actors = _actors(chunk)
-    registrations = [(actors[unit["id"]][0], examples.registration_payload(unit["subject_type"]))
+    own = EVENTS.index(Event.SUBMIT_SELF_SCORE)  # the unit's representative registers, too
+    registrations = [(actors[unit["id"]][own], examples.registration_payload(unit["subject_type"]))
                      for unit in chunk]
     start = time.perf_counter()
     with checkpointing(engine), engine.connect() as conn, holding(conn):

@@ -18,8 +18,9 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from states import calendar, lifecycle
 from states.authority import Place, seat_problem
-from states.lifecycle import (EVENT_LABELS, STATE_OF, STEP_OF_STATE, TRANSITION_BY_EVENT, TRANSITIONS,
-                              Event, State, Transition, events_from, next_state, step_for)
+from states.lifecycle import (EVENT_LABELS, EVENT_OF, STATE_OF, STEP_OF_STATE, TRANSITION_BY_EVENT,
+                              TRANSITIONS, Event, State, Transition, events_from, next_state,
+                              step_for)
 from states.rulesets import RuleSet
 from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow import audit, effects, rulesets
@@ -35,7 +36,6 @@ from workflow.steps import open_step
 
 dossier_table = Dossier.__table__
 EVENT_NAMES = [e.value for e in Event]
-_EVENT_OF = {e.value: e for e in Event}
 
 # Statements are built once: constructing and cache-keying a Core statement per call cost more
 # than executing it (see docs/BENCHMARKS.md). An UPDATE is built once per set of columns an
@@ -102,7 +102,7 @@ def _now(now: datetime | None) -> datetime:
 def parse_event(event: str | Event) -> Event:
     if isinstance(event, Event):
         return event
-    found = _EVENT_OF.get(event) if isinstance(event, str) else None
+    found = EVENT_OF.get(event) if isinstance(event, str) else None
     if found is None:
         raise UnknownEvent(str(event), EVENT_NAMES)
     return found

@@ -193,7 +193,7 @@ LEAVES = ["1", "2", "3", "4a", "4b", "4c", "4d", "5a", "5b", "5c", "5d", "5dd", 
 def sheet_totalling(total: float, item_8c: int = 50) -> dict:
     """The superior's sheet with ``total`` points, 8c as given (its parent re-added)."""
     from states.scoring import MOVEMENT_TABLE
-    maxima = {i.id: i.max_points for i in MOVEMENT_TABLE.walk()}
+    maxima = {i.id: i.max_points for i in MOVEMENT_TABLE.printed_order}
     left, short = 100 - total, {}
     for leaf in LEAVES:
         take = min(maxima[leaf], left)

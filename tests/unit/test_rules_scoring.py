@@ -28,7 +28,7 @@ SEED = [
 
 
 def full_marks() -> dict:
-    return {item.id: item.max_points for item in T.walk()}
+    return {item.id: item.max_points for item in T.printed_order}
 
 
 # --- the table ----------------------------------------------------------------------------------
@@ -51,11 +51,11 @@ def test_sub_item_maxima_add_up_to_their_item():
 
 def test_the_table_has_no_problems_and_8c_is_the_recognition_item():
     assert score_table_problems(T) == []
-    assert T.granted_item().id == "8c" and T.granted_item().max_points == 50
+    assert T.granted.id == "8c" and T.granted.max_points == 50
 
 
 def test_the_vietnamese_letter_keeps_its_printed_code():
-    assert T.by_id()["5dd"].code == "5đ"
+    assert T.item_index["5dd"].code == "5đ"
 
 
 def _table(*items: ScoreItem, total: int = 100) -> ScoreTable:
@@ -87,7 +87,7 @@ def test_a_table_with_every_kind_of_mistake_lists_them_all():
 
 def test_full_marks_and_zero_everywhere_are_valid():
     assert score_sheet_reasons(T, full_marks()) == []
-    assert score_sheet_reasons(T, dict.fromkeys(T.by_id(), 0)) == []
+    assert score_sheet_reasons(T, dict.fromkeys(T.item_index, 0)) == []
     assert sheet_total(T, full_marks()) == 100
 
 
@@ -104,21 +104,21 @@ def _one_reason(sheet, **kw) -> str:
     return reasons[0]
 
 
-@pytest.mark.parametrize("item", [i.id for i in T.walk()])
+@pytest.mark.parametrize("item", [i.id for i in T.printed_order])
 def test_a_negative_score_is_refused_naming_the_item(item):
     sheet = full_marks() | {item: -1}
     reasons = score_sheet_reasons(T, sheet)
     assert any(f"item {item} (" in r and "negative" in r for r in reasons), reasons
 
 
-@pytest.mark.parametrize("item", [i.id for i in T.walk()])
+@pytest.mark.parametrize("item", [i.id for i in T.printed_order])
 def test_a_score_above_the_max_is_refused_naming_the_item(item):
-    limit = T.by_id()[item].max_points
+    limit = T.item_index[item].max_points
     reasons = score_sheet_reasons(T, full_marks() | {item: limit + 0.5})
     assert any(f"item {item} (" in r and f"above the maximum of {limit}" in r for r in reasons)
 
 
-@pytest.mark.parametrize("item", [i.id for i in T.walk()])
+@pytest.mark.parametrize("item", [i.id for i in T.printed_order])
 def test_a_missing_item_is_refused_naming_it(item):
     sheet = full_marks()
     del sheet[item]
@@ -262,9 +262,9 @@ def test_any_sheet_within_the_rules_is_valid_and_scores_0_to_100(sheet):
 
 
 @settings(max_examples=200)
-@given(valid_sheets(), st.sampled_from([i.id for i in T.walk()]), st.integers(1, 20))
+@given(valid_sheets(), st.sampled_from([i.id for i in T.printed_order]), st.integers(1, 20))
 def test_pushing_any_entry_past_its_max_is_refused_naming_it(sheet, item, excess):
-    sheet[item] = T.by_id()[item].max_points + excess
+    sheet[item] = T.item_index[item].max_points + excess
     assert any(f"item {item} (" in r for r in score_sheet_reasons(T, sheet))
 
 
