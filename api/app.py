@@ -8,8 +8,8 @@ from fastapi import Depends, FastAPI
 
 from api import openapi, problems
 from api.middleware import ApiMiddleware
-from api.strict import reject_unknown_query
 from api.routes import dossiers, meta, reports, rulesets, units
+from api.strict import reject_unknown_query
 from workflow.settings import get_settings
 
 DESCRIPTION = """
@@ -53,9 +53,13 @@ async def lifespan(app: FastAPI):
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Hồ sơ công nhận ANTT / ANTT recognition dossiers", version="0.1.0",
-                  description=DESCRIPTION, lifespan=lifespan,
-                  dependencies=[Depends(reject_unknown_query)])
+    app = FastAPI(
+        title="Hồ sơ công nhận ANTT / ANTT recognition dossiers",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
+    )
     problems.install(app)
     app.include_router(dossiers.router)
     app.include_router(units.router)

@@ -9,20 +9,32 @@ from api.problems import ApiProblem
 from workflow.actors import Actor
 from workflow.users import authenticate
 
-bearer = HTTPBearer(auto_error=False, description="Mã truy cập do `dossier user add` cấp / the "
-                    "token printed by `dossier user add`")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="Mã truy cập do `dossier user add` cấp / the token printed by `dossier user add`",
+)
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="antt-dossier"'}
 
 
-def current_actor(request: Request,
-                  credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Actor:
+def current_actor(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
-        raise ApiProblem(401, "Cần mã truy cập: Authorization: Bearer <token> / a bearer token is "
-                         "required: Authorization: Bearer <token>", headers=CHALLENGE)
+        raise ApiProblem(
+            401,
+            "Cần mã truy cập: Authorization: Bearer <token> / a bearer token is "
+            "required: Authorization: Bearer <token>",
+            headers=CHALLENGE,
+        )
     actor = authenticate(credentials.credentials)
     if actor is None:
-        raise ApiProblem(401, "Mã truy cập không đúng hoặc đã bị thu hồi / the token is unknown or "
-                         "revoked", headers={**CHALLENGE, "WWW-Authenticate":
-                                             'Bearer realm="antt-dossier", error="invalid_token"'})
+        raise ApiProblem(
+            401,
+            "Mã truy cập không đúng hoặc đã bị thu hồi / the token is unknown or revoked",
+            headers={
+                **CHALLENGE,
+                "WWW-Authenticate": 'Bearer realm="antt-dossier", error="invalid_token"',
+            },
+        )
     request.state.actor = actor
     return actor

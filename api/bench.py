@@ -63,10 +63,18 @@ def _tokens(engine: Engine, units: list[dict[str, Any]]) -> tuple[dict[int, str]
     for unit in units:
         token = secrets.token_urlsafe(24)
         unit_tokens[unit["id"]] = token
-        rows.append({"name": f"bench rep {unit['id']}", "role": Role.UNIT.value,
-                     "province_code": PROVINCE, "commune_code": unit["commune_code"],
-                     "unit_id": unit["id"], "token_hash": hash_token(token), "active": True,
-                     "created_at": now})
+        rows.append(
+            {
+                "name": f"bench rep {unit['id']}",
+                "role": Role.UNIT.value,
+                "province_code": PROVINCE,
+                "commune_code": unit["commune_code"],
+                "unit_id": unit["id"],
+                "token_hash": hash_token(token),
+                "active": True,
+                "created_at": now,
+            }
+        )
     seats = {(Role.POLICE, None), (Role.UBND, None)}
     for unit in units:
         seats.add((Role.COMMUNE_REVIEWER, unit["commune_code"]))
@@ -75,12 +83,21 @@ def _tokens(engine: Engine, units: list[dict[str, Any]]) -> tuple[dict[int, str]
     for role, commune in seats:
         token = secrets.token_urlsafe(24)
         seat_tokens[(role, commune)] = token
-        rows.append({"name": f"bench {role.value} {commune or PROVINCE}", "role": role.value,
-                     "province_code": PROVINCE, "commune_code": commune, "unit_id": None,
-                     "token_hash": hash_token(token), "active": True, "created_at": now})
+        rows.append(
+            {
+                "name": f"bench {role.value} {commune or PROVINCE}",
+                "role": role.value,
+                "province_code": PROVINCE,
+                "commune_code": commune,
+                "unit_id": None,
+                "token_hash": hash_token(token),
+                "active": True,
+                "created_at": now,
+            }
+        )
     with write_transaction(engine) as conn:
         for start in range(0, len(rows), 500):
-            conn.execute(insert(AppUser.__table__), rows[start:start + 500])
+            conn.execute(insert(AppUser.__table__), rows[start : start + 500])
     return unit_tokens, seat_tokens
 
 
@@ -89,9 +106,17 @@ def _seed(url: str, dossiers: int) -> tuple[list[dict[str, Any]], dict[int, str]
     migrate.upgrade(engine)
     with write_transaction(engine) as conn:
         for subject in SubjectType:
-            rulesets.publish(conn, RuleSet(province_code=PROVINCE, year=YEAR, subject_type=subject,
-                                           policy=Policy(registration_window=RegistrationWindow(
-                                               start="01-01", end="12-31"))))
+            rulesets.publish(
+                conn,
+                RuleSet(
+                    province_code=PROVINCE,
+                    year=YEAR,
+                    subject_type=subject,
+                    policy=Policy(
+                        registration_window=RegistrationWindow(start="01-01", end="12-31")
+                    ),
+                ),
+            )
     units = _units(engine, dossiers)
     unit_tokens, seat_tokens = _tokens(engine, units)
     engine.dispose()
@@ -102,8 +127,12 @@ def _serve(url: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "EMBEDDED_SCHEDULER": "false"}
     exe = Path(sys.executable).parent / "dossier"
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(workers)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -118,8 +147,13 @@ def _serve(url: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
 def _figures(latencies: list[float], seconds: float) -> dict[str, Any]:
     n = len(latencies)
     q = statistics.quantiles(latencies, n=100) if n >= 100 else [max(latencies)] * 99
-    return {"requests": n, "seconds": round(seconds, 3), "requests_per_s": round(n / seconds, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000, 3), "p99_ms": round(q[98] * 1000, 3)}
+    return {
+        "requests": n,
+        "seconds": round(seconds, 3),
+        "requests_per_s": round(n / seconds, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 3),
+        "p99_ms": round(q[98] * 1000, 3),
+    }
 
 
 def _run_clients(k: int, work) -> tuple[list[float], int, float]:
@@ -146,30 +180,44 @@ def _run_clients(k: int, work) -> tuple[list[float], int, float]:
     return latencies, errors[0], time.perf_counter() - started
 
 
-def run(db: str = "sqlite", dossiers: int = 500, clients: int = 8, url: str | None = None,
-        server_workers: int = 1) -> dict[str, Any]:
+def run(
+    db: str = "sqlite",
+    dossiers: int = 500,
+    clients: int = 8,
+    url: str | None = None,
+    server_workers: int = 1,
+) -> dict[str, Any]:
     database = _database(db)
     units, unit_tokens, seat_tokens = _seed(database, dossiers)
     proc = None
     if url is None:
         proc, url = _serve(database, server_workers)
     try:
+
         def seat(event, unit) -> str:
             if event.value == "submit_self_score":
                 return unit_tokens[unit["id"]]
             if event.value == "commune_approve":
                 return seat_tokens[(Role.COMMUNE_REVIEWER, unit["commune_code"])]
             role = Role.POLICE if event.value == "police_verify" else Role.UBND
-            return seat_tokens[(role, unit["commune_code"] if unit["managing_level"] == "commune" else None)]
+            return seat_tokens[
+                (role, unit["commune_code"] if unit["managing_level"] == "commune" else None)
+            ]
 
         def lifecycle(i: int, http: httpx.Client):
             mine = units[i::clients]
             registered = []
             for unit in mine:
                 t0 = time.perf_counter()
-                r = http.post(f"{url}/api/v1/dossiers", headers={
-                    "Authorization": f"Bearer {unit_tokens[unit['id']]}"}, json={
-                    "unit_id": unit["id"], "year": YEAR, **examples.registration_payload(unit["subject_type"])})
+                r = http.post(
+                    f"{url}/api/v1/dossiers",
+                    headers={"Authorization": f"Bearer {unit_tokens[unit['id']]}"},
+                    json={
+                        "unit_id": unit["id"],
+                        "year": YEAR,
+                        **examples.registration_payload(unit["subject_type"]),
+                    },
+                )
                 yield r.status_code == 201, time.perf_counter() - t0
                 if r.status_code == 201:
                     registered.append((r.json()["id"], unit))
@@ -177,10 +225,14 @@ def run(db: str = "sqlite", dossiers: int = 500, clients: int = 8, url: str | No
                 version = 1
                 for event in EVENTS:
                     t0 = time.perf_counter()
-                    r = http.post(f"{url}/api/v1/dossiers/{did}/events/{event.value}",
-                                  json=bench_payload(event, unit["subject_type"]),
-                                  headers={"Authorization": f"Bearer {seat(event, unit)}",
-                                           "If-Match": f'"{version}"'})
+                    r = http.post(
+                        f"{url}/api/v1/dossiers/{did}/events/{event.value}",
+                        json=bench_payload(event, unit["subject_type"]),
+                        headers={
+                            "Authorization": f"Bearer {seat(event, unit)}",
+                            "If-Match": f'"{version}"',
+                        },
+                    )
                     yield r.status_code == 200, time.perf_counter() - t0
                     if r.status_code != 200:
                         break
@@ -200,7 +252,13 @@ def run(db: str = "sqlite", dossiers: int = 500, clients: int = 8, url: str | No
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=20)
-    return {"workload": "api-lifecycle", "db": db, "dossiers": dossiers, "clients": clients,
-            "server_workers": server_workers if proc is not None else None,
-            **_figures(latencies, seconds), "errors": errors,
-            "healthz": {**_figures(h_latencies, h_seconds), "errors": h_errors}}
+    return {
+        "workload": "api-lifecycle",
+        "db": db,
+        "dossiers": dossiers,
+        "clients": clients,
+        "server_workers": server_workers if proc is not None else None,
+        **_figures(latencies, seconds),
+        "errors": errors,
+        "healthz": {**_figures(h_latencies, h_seconds), "errors": h_errors},
+    }

@@ -17,8 +17,16 @@ MAX_BODY_BYTES = 256 * 1024  # a full self-assessment is about 1 KB; papers are 
 
 
 def _problem_bytes(status: int, detail: str, path: str) -> bytes:
-    return json.dumps({"type": "about:blank", "title": HTTP_TITLES[status], "status": status,
-                       "detail": detail, "instance": path}, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "type": "about:blank",
+            "title": HTTP_TITLES[status],
+            "status": status,
+            "detail": detail,
+            "instance": path,
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 class ApiMiddleware:
@@ -36,8 +44,12 @@ class ApiMiddleware:
             scope["headers"] = [*scope.get("headers", []), (b"x-request-id", rid.encode())]
         started = time.perf_counter()
         status_seen = {"code": 500}
-        too_large = _problem_bytes(413, f"Dữ liệu gửi quá {self.max_body // 1024} KB / the body "
-                                   f"exceeds {self.max_body // 1024} KB", scope.get("path", ""))
+        too_large = _problem_bytes(
+            413,
+            f"Dữ liệu gửi quá {self.max_body // 1024} KB / the body "
+            f"exceeds {self.max_body // 1024} KB",
+            scope.get("path", ""),
+        )
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
@@ -47,8 +59,16 @@ class ApiMiddleware:
             await send(message)
 
         async def refuse():
-            await send_with_id({"type": "http.response.start", "status": 413, "headers": [
-                (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(too_large)).encode())]})
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 413,
+                    "headers": [
+                        (b"content-type", PROBLEM_JSON.encode()),
+                        (b"content-length", str(len(too_large)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": too_large})
 
         declared = headers.get(b"content-length")

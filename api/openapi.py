@@ -14,17 +14,24 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
 def _problem_response(status: int, description: str | None = None) -> dict[str, Any]:
-    return {"description": description or HTTP_TITLES.get(status, "Error"),
-            "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+    return {
+        "description": description or HTTP_TITLES.get(status, "Error"),
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
+    }
 
 
 def build(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
-    spec = get_openapi(title=app.title, version=app.version, description=app.description,
-                       routes=app.routes, tags=app.openapi_tags)
+    spec = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
     for path_item in spec.get("paths", {}).values():
-        for method, op in path_item.items():
+        for op in path_item.values():
             responses = op.setdefault("responses", {})
             for code, response in list(responses.items()):
                 if code.isdigit() and int(code) >= 400:
@@ -33,14 +40,26 @@ def build(app: FastAPI) -> dict[str, Any]:
                 responses.setdefault("401", _problem_response(401))
                 responses.setdefault("403", _problem_response(403))
             if "requestBody" in op:
-                responses.setdefault("400", _problem_response(
-                    400, "Nội dung không đọc được (không phải JSON UTF-8) / the body cannot be parsed"))
+                responses.setdefault(
+                    "400",
+                    _problem_response(
+                        400,
+                        "Nội dung không đọc được (không phải JSON UTF-8) / the body cannot be parsed",
+                    ),
+                )
                 responses.setdefault("413", _problem_response(413))
                 responses.setdefault("422", _problem_response(422))
-            headers = {p["name"].lower() for p in op.get("parameters", []) if p.get("in") == "header"}
+            headers = {
+                p["name"].lower() for p in op.get("parameters", []) if p.get("in") == "header"
+            }
             if headers & {"idempotency-key", "if-match"}:
-                responses.setdefault("400", _problem_response(
-                    400, "If-Match hoặc Idempotency-Key sai dạng / malformed If-Match or Idempotency-Key"))
+                responses.setdefault(
+                    "400",
+                    _problem_response(
+                        400,
+                        "If-Match hoặc Idempotency-Key sai dạng / malformed If-Match or Idempotency-Key",
+                    ),
+                )
             if op.get("parameters") or "requestBody" in op:
                 responses.setdefault("422", _problem_response(422))
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})

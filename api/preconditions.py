@@ -20,12 +20,18 @@ _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 
 def version_from_if_match(if_match: str | None) -> int:
     if if_match is None or not if_match.strip():
-        raise ApiProblem(428, 'Cần tiêu đề If-Match với phiên bản hồ sơ bạn đã đọc, ví dụ If-Match: "3" '
-                         '/ send If-Match with the version you read (the ETag), e.g. If-Match: "3"')
+        raise ApiProblem(
+            428,
+            'Cần tiêu đề If-Match với phiên bản hồ sơ bạn đã đọc, ví dụ If-Match: "3" '
+            '/ send If-Match with the version you read (the ETag), e.g. If-Match: "3"',
+        )
     found = _ETAG.match(if_match)
     if found is None:
-        raise ApiProblem(400, f'If-Match "{if_match[:60]}" không hợp lệ; gửi đúng ETag đã nhận, ví dụ '
-                         f'"3" / If-Match must be the ETag you received, e.g. "3"')
+        raise ApiProblem(
+            400,
+            f'If-Match "{if_match[:60]}" không hợp lệ; gửi đúng ETag đã nhận, ví dụ '
+            f'"3" / If-Match must be the ETag you received, e.g. "3"',
+        )
     return int(found.group(1))
 
 
@@ -34,8 +40,9 @@ def fingerprint(method: str, path: str, if_match: str | None, body: Any) -> str:
     return hashlib.sha256("\0".join((method, path, if_match or "", text)).encode()).hexdigest()
 
 
-def respond(status: int, body: Any, etag: str | None, location: str | None,
-            replayed: bool = False) -> JSONResponse:
+def respond(
+    status: int, body: Any, etag: str | None, location: str | None, replayed: bool = False
+) -> JSONResponse:
     headers = {}
     if etag:
         headers["ETag"] = etag
@@ -46,8 +53,12 @@ def respond(status: int, body: Any, etag: str | None, location: str | None,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def once(actor: Actor, key: str | None, fp: str,
-         change: Callable[[], tuple[int, Any, str | None, str | None]]) -> JSONResponse:
+def once(
+    actor: Actor,
+    key: str | None,
+    fp: str,
+    change: Callable[[], tuple[int, Any, str | None, str | None]],
+) -> JSONResponse:
     """Run ``change`` directly, or once per Idempotency-Key (a retry gets the first response)."""
     if key is None:
         with write_transaction() as conn, joined(conn):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from states import territory
-from states.calendar import local_date, working_days_between
 from states.authority import authority
+from states.calendar import local_date, working_days_between
 from states.lifecycle import ROLE_LABELS, STATE_LABELS, STEP_OF_STATE, TERMINAL, State
 from states.subjects import ManagingLevel, SubjectType
 
@@ -31,9 +31,22 @@ def _late_by(row: dict[str, Any], now: datetime) -> int | None:
 
 def unit_out(unit: dict[str, Any]) -> dict[str, Any]:
     place = territory.commune(unit["commune_code"])
-    return {**{k: unit.get(k) for k in ("id", "name", "subject_type", "kind", "province_code",
-                                         "commune_code", "managing_level", "created_at")},
-            "commune_name": place.name if place else None}
+    return {
+        **{
+            k: unit.get(k)
+            for k in (
+                "id",
+                "name",
+                "subject_type",
+                "kind",
+                "province_code",
+                "commune_code",
+                "managing_level",
+                "created_at",
+            )
+        },
+        "commune_name": place.name if place else None,
+    }
 
 
 def step_out(row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
@@ -41,27 +54,55 @@ def step_out(row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
     if step is None:
         return None
     need = authority(SubjectType(row["subject_type"]), ManagingLevel(row["managing_level"]), step)
-    return {"name": step.value, "role": need.role.value, "level": need.level.value,
-            "label": _label(ROLE_LABELS[need.role]), "opened_at": row.get("step_opened_at"),
-            "due_at": row.get("due_at"), "overdue": _overdue(row, now),
-            "overdue_working_days": _late_by(row, now),
-            "escalation_level": row.get("escalation_level", 0),
-            "next_escalation_at": row.get("next_escalation_at")}
+    return {
+        "name": step.value,
+        "role": need.role.value,
+        "level": need.level.value,
+        "label": _label(ROLE_LABELS[need.role]),
+        "opened_at": row.get("step_opened_at"),
+        "due_at": row.get("due_at"),
+        "overdue": _overdue(row, now),
+        "overdue_working_days": _late_by(row, now),
+        "escalation_level": row.get("escalation_level", 0),
+        "next_escalation_at": row.get("next_escalation_at"),
+    }
 
 
-def dossier_out(row: dict[str, Any], unit: dict[str, Any] | None, rule_set: dict[str, Any] | None,
-                now: datetime | None = None) -> dict[str, Any]:
+def dossier_out(
+    row: dict[str, Any],
+    unit: dict[str, Any] | None,
+    rule_set: dict[str, Any] | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     state = State(row["state"])
     return {
-        "id": row["id"], "year": row["year"], "state": state.value,
-        "state_label": _label(STATE_LABELS[state]), "version": row["version"],
-        "closed": state in TERMINAL, "unit": unit_out(unit) if unit else None,
-        "rule_set": rule_set or {"id": row["rule_set_id"]}, "step": step_out(row, now),
-        **{k: row.get(k) for k in ("assessment", "verified_assessment", "self_scores",
-                                   "verified_scores", "total_score", "classification",
-                                   "decision_no", "decision_date", "last_reason",
-                                   "withdrawn_at", "created_at", "updated_at")},
+        "id": row["id"],
+        "year": row["year"],
+        "state": state.value,
+        "state_label": _label(STATE_LABELS[state]),
+        "version": row["version"],
+        "closed": state in TERMINAL,
+        "unit": unit_out(unit) if unit else None,
+        "rule_set": rule_set or {"id": row["rule_set_id"]},
+        "step": step_out(row, now),
+        **{
+            k: row.get(k)
+            for k in (
+                "assessment",
+                "verified_assessment",
+                "self_scores",
+                "verified_scores",
+                "total_score",
+                "classification",
+                "decision_no",
+                "decision_date",
+                "last_reason",
+                "withdrawn_at",
+                "created_at",
+                "updated_at",
+            )
+        },
         "returns": row.get("returns") or {},
     }
 
@@ -69,13 +110,21 @@ def dossier_out(row: dict[str, Any], unit: dict[str, Any] | None, rule_set: dict
 def summary_out(row: dict[str, Any], unit: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
     state = State(row["state"])
     return {
-        "id": row["id"], "year": row["year"], "state": state.value,
-        "state_label": _label(STATE_LABELS[state]), "version": row["version"],
-        "unit_id": row["unit_id"], "unit_name": unit["name"] if unit else None,
-        "subject_type": row["subject_type"], "province_code": row["province_code"],
-        "commune_code": row["commune_code"], "due_at": row.get("due_at"),
-        "overdue": _overdue(row, now), "escalation_level": row.get("escalation_level", 0),
-        "classification": row.get("classification"), "updated_at": row["updated_at"],
+        "id": row["id"],
+        "year": row["year"],
+        "state": state.value,
+        "state_label": _label(STATE_LABELS[state]),
+        "version": row["version"],
+        "unit_id": row["unit_id"],
+        "unit_name": unit["name"] if unit else None,
+        "subject_type": row["subject_type"],
+        "province_code": row["province_code"],
+        "commune_code": row["commune_code"],
+        "due_at": row.get("due_at"),
+        "overdue": _overdue(row, now),
+        "escalation_level": row.get("escalation_level", 0),
+        "classification": row.get("classification"),
+        "updated_at": row["updated_at"],
     }
 
 

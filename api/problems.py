@@ -40,8 +40,15 @@ HTTP_TITLES = {
 class ApiProblem(Exception):
     """A problem the API layer itself raises (headers, body size, authentication)."""
 
-    def __init__(self, status: int, detail: str, *, title: str | None = None,
-                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.extra = status, detail, extra
         self.title = title or HTTP_TITLES.get(status, "Lỗi / Error")
@@ -52,9 +59,16 @@ def _slug(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
-def problem(status: int, title: str, detail: str, *, type_: str = "about:blank",
-            instance: str | None = None, headers: dict[str, str] | None = None,
-            **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
@@ -69,8 +83,15 @@ def workflow_problem(request: Request, err: WorkflowError) -> JSONResponse:
         # Over HTTP the version travels in If-Match: a stale one fails the precondition.
         status = 412
         headers["ETag"] = f'"{err.current}"'
-    return problem(status, err.title, err.detail, type_=f"/problems/{_slug(type(err).__name__)}",
-                   instance=request.url.path, headers=headers, **extra)
+    return problem(
+        status,
+        err.title,
+        err.detail,
+        type_=f"/problems/{_slug(type(err).__name__)}",
+        instance=request.url.path,
+        headers=headers,
+        **extra,
+    )
 
 
 def _field_path(loc: tuple | list) -> str:
@@ -79,31 +100,52 @@ def _field_path(loc: tuple | list) -> str:
 
 
 def validation_problem(request: Request, err: RequestValidationError) -> JSONResponse:
-    errors = [{"field": _field_path(e.get("loc", ())), "message": e.get("msg", ""),
-               "type": e.get("type", "")} for e in err.errors()]
+    errors = [
+        {
+            "field": _field_path(e.get("loc", ())),
+            "message": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
+        for e in err.errors()
+    ]
     reasons = [f"{e['field']}: {e['message']}" for e in errors]
-    return problem(422, "Dữ liệu không hợp lệ / Invalid input",
-                   "Kiểm tra các trường được nêu / check the fields listed: " + "; ".join(reasons),
-                   type_="/problems/invalid-input", instance=request.url.path,
-                   errors=errors, reasons=reasons)
+    return problem(
+        422,
+        "Dữ liệu không hợp lệ / Invalid input",
+        "Kiểm tra các trường được nêu / check the fields listed: " + "; ".join(reasons),
+        type_="/problems/invalid-input",
+        instance=request.url.path,
+        errors=errors,
+        reasons=reasons,
+    )
 
 
 def http_problem(request: Request, err: StarletteHTTPException) -> JSONResponse:
     detail = err.detail if isinstance(err.detail, str) else str(err.detail)
     if err.status_code == 404 and detail == "Not Found":
-        detail = (f"Không có đường dẫn {request.url.path} / there is no {request.url.path}; "
-                  "see /docs")
+        detail = (
+            f"Không có đường dẫn {request.url.path} / there is no {request.url.path}; see /docs"
+        )
     elif err.status_code == 400 and detail == "There was an error parsing the body":
-        detail = ("Không đọc được nội dung gửi lên: cần JSON mã hóa UTF-8 / the body cannot be "
-                  "parsed: send UTF-8 encoded JSON")
+        detail = (
+            "Không đọc được nội dung gửi lên: cần JSON mã hóa UTF-8 / the body cannot be "
+            "parsed: send UTF-8 encoded JSON"
+        )
     headers = dict(getattr(err, "headers", None) or {})
     if err.status_code == 405:
         allowed = _methods_for(request)
         headers["Allow"] = ", ".join(allowed)
-        detail = (f"{request.method} không dùng được với {request.url.path}; dùng {', '.join(allowed)} / "
-                  f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}")
-    return problem(err.status_code, HTTP_TITLES.get(err.status_code, "Lỗi / Error"), detail,
-                   instance=request.url.path, headers=headers)
+        detail = (
+            f"{request.method} không dùng được với {request.url.path}; dùng {', '.join(allowed)} / "
+            f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}"
+        )
+    return problem(
+        err.status_code,
+        HTTP_TITLES.get(err.status_code, "Lỗi / Error"),
+        detail,
+        instance=request.url.path,
+        headers=headers,
+    )
 
 
 def _methods_for(request: Request) -> list[str]:
@@ -118,37 +160,54 @@ def _methods_for(request: Request) -> list[str]:
 
 
 def api_problem(request: Request, err: ApiProblem) -> JSONResponse:
-    return problem(err.status, err.title, err.detail, instance=request.url.path,
-                   headers=err.headers, **err.extra)
+    return problem(
+        err.status,
+        err.title,
+        err.detail,
+        instance=request.url.path,
+        headers=err.headers,
+        **err.extra,
+    )
 
 
 def data_problem(request: Request, err: DataError) -> JSONResponse:
     # Inputs are bounded before they reach SQL; this is the net under a bound we missed.
     log.warning("database refused a value on %s %s: %s", request.method, request.url.path, err.orig)
-    return problem(422, "Dữ liệu không hợp lệ / Invalid input",
-                   "Một giá trị vượt quá giới hạn lưu trữ; không có thay đổi nào được ghi / a value "
-                   "is out of the range the database can store; nothing was changed",
-                   type_="/problems/invalid-input", instance=request.url.path)
+    return problem(
+        422,
+        "Dữ liệu không hợp lệ / Invalid input",
+        "Một giá trị vượt quá giới hạn lưu trữ; không có thay đổi nào được ghi / a value "
+        "is out of the range the database can store; nothing was changed",
+        type_="/problems/invalid-input",
+        instance=request.url.path,
+    )
 
 
 def busy_problem(request: Request, err: OperationalError) -> JSONResponse:
     # The database refused to serve (locked past the busy timeout, connection lost): nothing was
     # written, and the same request may simply be sent again.
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, err.orig)
-    return problem(503, "Hệ thống đang bận / Service unavailable",
-                   "Cơ sở dữ liệu tạm thời không phục vụ được; không có thay đổi nào được ghi, hãy "
-                   "gửi lại sau giây lát / the database is momentarily unavailable; nothing was "
-                   "changed; send the request again shortly", instance=request.url.path,
-                   headers={"Retry-After": "2"})
+    return problem(
+        503,
+        "Hệ thống đang bận / Service unavailable",
+        "Cơ sở dữ liệu tạm thời không phục vụ được; không có thay đổi nào được ghi, hãy "
+        "gửi lại sau giây lát / the database is momentarily unavailable; nothing was "
+        "changed; send the request again shortly",
+        instance=request.url.path,
+        headers={"Retry-After": "2"},
+    )
 
 
 def unexpected_problem(request: Request, err: Exception) -> JSONResponse:
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=err)
-    return problem(500, HTTP_TITLES[500],
-                   "Lỗi không mong đợi; không có thay đổi nào được ghi. Báo quản trị kèm mã yêu cầu "
-                   "/ an unexpected error; nothing was changed. Report it with the request id",
-                   instance=request.url.path,
-                   request_id=request.headers.get("x-request-id"))
+    return problem(
+        500,
+        HTTP_TITLES[500],
+        "Lỗi không mong đợi; không có thay đổi nào được ghi. Báo quản trị kèm mã yêu cầu "
+        "/ an unexpected error; nothing was changed. Report it with the request id",
+        instance=request.url.path,
+        request_id=request.headers.get("x-request-id"),
+    )
 
 
 def install(app: FastAPI) -> None:

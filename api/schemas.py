@@ -11,7 +11,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from states.examples import registration_payload, submit_payload
 
 
-
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("không được chứa ký tự NUL / must not contain the NUL character")
@@ -33,11 +32,21 @@ class Label(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details; ``reasons`` lists every unmet condition."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
-        "type": "/problems/guard-failed", "title": "Chưa đủ điều kiện / Conditions not met",
-        "status": 422, "detail": "Cần lý do / a written reason is required",
-        "instance": "/api/v1/dossiers/7/events/reject",
-        "reasons": ["Cần lý do / a written reason is required"]}]})
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "/problems/guard-failed",
+                    "title": "Chưa đủ điều kiện / Conditions not met",
+                    "status": 422,
+                    "detail": "Cần lý do / a written reason is required",
+                    "instance": "/api/v1/dossiers/7/events/reject",
+                    "reasons": ["Cần lý do / a written reason is required"],
+                }
+            ]
+        },
+    )
 
     type: str = "about:blank"
     title: str
@@ -51,59 +60,115 @@ class Problem(BaseModel):
 
 class Households(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    registered: int = Field(ge=0, le=MAX_ID, description="Số hộ đã đăng ký / households that registered")
+    registered: int = Field(
+        ge=0, le=MAX_ID, description="Số hộ đã đăng ký / households that registered"
+    )
     total: int = Field(gt=0, le=MAX_ID, description="Tổng số hộ / households in the area")
 
 
 class RegisterDossier(BaseModel):
     """Đăng ký xây dựng mô hình đạt chuẩn ANTT cho một năm / register a unit for a year."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"unit_id": 2, "year": 2026, **registration_payload("KDC")}, {"unit_id": 5, "year": 2026}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"unit_id": 2, "year": 2026, **registration_payload("KDC")},
+                {"unit_id": 5, "year": 2026},
+            ]
+        },
+    )
 
     unit_id: int = Field(gt=0, le=MAX_ID, description="Đơn vị / the unit")
     year: int = Field(ge=2020, le=2100, description="Năm đánh giá / the assessment year")
     households: Households | None = Field(
-        None, description="Khu dân cư: số hộ đăng ký / residential areas (KDC): household counts")
+        None, description="Khu dân cư: số hộ đăng ký / residential areas (KDC): household counts"
+    )
 
 
 class EventBody(BaseModel):
     """What an event carries; each event needs its own fields (see /actions, "requires")."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"reason": "Thiếu biên bản họp / the meeting minutes are missing"},
-        {"decision_no": "15/QĐ-UBND", "decision_date": "2026-11-12"},
-        submit_payload("CQ")]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"reason": "Thiếu biên bản họp / the meeting minutes are missing"},
+                {"decision_no": "15/QĐ-UBND", "decision_date": "2026-11-12"},
+                submit_payload("CQ"),
+            ]
+        },
+    )
 
-    reason: Text | None = Field(None, max_length=4000, description=(
-        "Lý do / hướng dẫn bổ sung: reject, return_for_revision, revoke"))
-    assessment: dict[str, Any] | None = Field(None, description=(
-        "Kết quả tự đánh giá theo bộ tiêu chí: submit_self_score; police_verify (thẩm định lại)"))
-    scores: dict[str, Any] | None = Field(None, description=(
-        "Bảng chấm điểm 100 điểm (CQ, DN, CSGD): submit_self_score, police_verify"))
-    papers: dict[str, Any] | None = Field(None, description="Hồ sơ giấy tờ kèm theo: submit_self_score")
-    decision_no: Text | None = Field(None, max_length=100, description="Số quyết định: recognise, revoke")
+    reason: Text | None = Field(
+        None,
+        max_length=4000,
+        description=("Lý do / hướng dẫn bổ sung: reject, return_for_revision, revoke"),
+    )
+    assessment: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Kết quả tự đánh giá theo bộ tiêu chí: submit_self_score; police_verify (thẩm định lại)"
+        ),
+    )
+    scores: dict[str, Any] | None = Field(
+        None,
+        description=("Bảng chấm điểm 100 điểm (CQ, DN, CSGD): submit_self_score, police_verify"),
+    )
+    papers: dict[str, Any] | None = Field(
+        None, description="Hồ sơ giấy tờ kèm theo: submit_self_score"
+    )
+    decision_no: Text | None = Field(
+        None, max_length=100, description="Số quyết định: recognise, revoke"
+    )
     decision_date: date | None = Field(None, description="Ngày quyết định: recognise")
 
 
 class UnitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"subject_type": "KDC", "commune_code": 21211, "name": "Thôn An Phú"},
-        {"subject_type": "DN", "commune_code": 21211, "name": "Công ty TNHH Dung Quất",
-         "managing_level": "province"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"subject_type": "KDC", "commune_code": 21211, "name": "Thôn An Phú"},
+                {
+                    "subject_type": "DN",
+                    "commune_code": 21211,
+                    "name": "Công ty TNHH Dung Quất",
+                    "managing_level": "province",
+                },
+            ]
+        },
+    )
 
     subject_type: Text = Field(description="KDC, XA, CQ, DN or CSGD")
-    commune_code: int = Field(gt=0, le=MAX_ID, description="Mã xã/phường (sau sắp xếp 2025) / official commune code")
+    commune_code: int = Field(
+        gt=0, le=MAX_ID, description="Mã xã/phường (sau sắp xếp 2025) / official commune code"
+    )
     name: Text | None = Field(None, max_length=300, description="Tên đơn vị (XA: tên xã)")
-    kind: Text | None = Field(None, max_length=40, description="Loại hình (trường THCS, doanh nghiệp vừa...)")
+    kind: Text | None = Field(
+        None, max_length=40, description="Loại hình (trường THCS, doanh nghiệp vừa...)"
+    )
     managing_level: Text | None = Field(None, description="commune or province")
 
 
 class UnitOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": 2, "name": "Thôn 1", "subject_type": "KDC", "kind": "thon", "province_code": 51,
-        "commune_code": 21211, "commune_name": "Phường Trương Quang Trọng",
-        "managing_level": "commune", "created_at": "2026-01-05T02:00:00Z"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 2,
+                    "name": "Thôn 1",
+                    "subject_type": "KDC",
+                    "kind": "thon",
+                    "province_code": 51,
+                    "commune_code": 21211,
+                    "commune_name": "Phường Trương Quang Trọng",
+                    "managing_level": "commune",
+                    "created_at": "2026-01-05T02:00:00Z",
+                }
+            ]
+        }
+    )
 
     id: int
     name: str
@@ -126,8 +191,12 @@ class StepOut(BaseModel):
     opened_at: datetime | None
     due_at: datetime | None
     overdue: bool
-    overdue_working_days: int | None = Field(None, description=(
-        "Quá hạn bao nhiêu ngày làm việc / how many working days past due (0: due today)"))
+    overdue_working_days: int | None = Field(
+        None,
+        description=(
+            "Quá hạn bao nhiêu ngày làm việc / how many working days past due (0: due today)"
+        ),
+    )
     escalation_level: int
     next_escalation_at: datetime | None
 
@@ -141,19 +210,48 @@ class RuleSetRef(BaseModel):
 
 
 class DossierOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": 7, "year": 2026, "state": "self_scored",
-        "state_label": {"vi": "Đã tự chấm điểm", "en": "Self-scored"}, "version": 2,
-        "closed": False, "unit": {"id": 2, "name": "Thôn 1", "subject_type": "KDC", "kind": "kdc",
-                                  "province_code": 51, "commune_code": 21211,
-                                  "commune_name": "Phường Trương Quang Trọng",
-                                  "managing_level": "commune"},
-        "rule_set": {"id": 1, "province_code": 51, "year": 2026, "subject_type": "KDC", "version": 1},
-        "step": {"name": "review", "role": "commune_reviewer", "level": "commune",
-                 "label": {"vi": "Ban Chỉ đạo xã", "en": "Commune reviewer"},
-                 "opened_at": "2026-11-20T02:00:00Z", "due_at": "2026-11-27T16:59:59Z",
-                 "overdue": False, "escalation_level": 0,
-                 "next_escalation_at": "2026-11-27T17:00:00Z"}}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "year": 2026,
+                    "state": "self_scored",
+                    "state_label": {"vi": "Đã tự chấm điểm", "en": "Self-scored"},
+                    "version": 2,
+                    "closed": False,
+                    "unit": {
+                        "id": 2,
+                        "name": "Thôn 1",
+                        "subject_type": "KDC",
+                        "kind": "kdc",
+                        "province_code": 51,
+                        "commune_code": 21211,
+                        "commune_name": "Phường Trương Quang Trọng",
+                        "managing_level": "commune",
+                    },
+                    "rule_set": {
+                        "id": 1,
+                        "province_code": 51,
+                        "year": 2026,
+                        "subject_type": "KDC",
+                        "version": 1,
+                    },
+                    "step": {
+                        "name": "review",
+                        "role": "commune_reviewer",
+                        "level": "commune",
+                        "label": {"vi": "Ban Chỉ đạo xã", "en": "Commune reviewer"},
+                        "opened_at": "2026-11-20T02:00:00Z",
+                        "due_at": "2026-11-27T16:59:59Z",
+                        "overdue": False,
+                        "escalation_level": 0,
+                        "next_escalation_at": "2026-11-27T17:00:00Z",
+                    },
+                }
+            ]
+        }
+    )
 
     id: int
     year: int
@@ -173,7 +271,9 @@ class DossierOut(BaseModel):
     decision_no: str | None = None
     decision_date: date | None = None
     last_reason: str | None = None
-    withdrawn_at: datetime | None = Field(None, description="Thời điểm rút hồ sơ / when it was withdrawn")
+    withdrawn_at: datetime | None = Field(
+        None, description="Thời điểm rút hồ sơ / when it was withdrawn"
+    )
     returns: dict[str, int] = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime
@@ -200,16 +300,41 @@ class DossierSummary(BaseModel):
 
 
 class DossierPage(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{
-        "id": 7, "year": 2026, "state": "self_scored",
-        "state_label": {"vi": "Đã tự chấm điểm", "en": "Self-scored"}, "version": 2, "unit_id": 2,
-        "unit_name": "Thôn 1", "subject_type": "KDC", "province_code": 51, "commune_code": 21211,
-        "due_at": "2026-11-09T16:59:59Z", "overdue": True, "escalation_level": 2,
-        "classification": None, "updated_at": "2026-11-02T02:00:00Z"}], "next_cursor": "WzVd"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": 7,
+                            "year": 2026,
+                            "state": "self_scored",
+                            "state_label": {"vi": "Đã tự chấm điểm", "en": "Self-scored"},
+                            "version": 2,
+                            "unit_id": 2,
+                            "unit_name": "Thôn 1",
+                            "subject_type": "KDC",
+                            "province_code": 51,
+                            "commune_code": 21211,
+                            "due_at": "2026-11-09T16:59:59Z",
+                            "overdue": True,
+                            "escalation_level": 2,
+                            "classification": None,
+                            "updated_at": "2026-11-02T02:00:00Z",
+                        }
+                    ],
+                    "next_cursor": "WzVd",
+                }
+            ]
+        }
+    )
 
     items: list[DossierSummary]
-    next_cursor: str | None = Field(None, description="Gửi lại ở tham số cursor để lấy trang sau / "
-                                    "pass as cursor to get the next page; null on the last page")
+    next_cursor: str | None = Field(
+        None,
+        description="Gửi lại ở tham số cursor để lấy trang sau / "
+        "pass as cursor to get the next page; null on the last page",
+    )
 
 
 class UnitPage(BaseModel):
@@ -218,13 +343,30 @@ class UnitPage(BaseModel):
 
 
 class Action(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"event": "commune_approve", "label_vi": "Xã duyệt hồ sơ", "label_en": "Commune approves",
-         "allowed": True, "reasons": [], "requires": []},
-        {"event": "recognise", "label_vi": "UBND ra quyết định công nhận",
-         "label_en": "People's Committee recognises", "allowed": False,
-         "reasons": ["Không áp dụng ở trạng thái 'self_scored' / not allowed in state 'self_scored'"],
-         "requires": ["decision_no", "decision_date"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event": "commune_approve",
+                    "label_vi": "Xã duyệt hồ sơ",
+                    "label_en": "Commune approves",
+                    "allowed": True,
+                    "reasons": [],
+                    "requires": [],
+                },
+                {
+                    "event": "recognise",
+                    "label_vi": "UBND ra quyết định công nhận",
+                    "label_en": "People's Committee recognises",
+                    "allowed": False,
+                    "reasons": [
+                        "Không áp dụng ở trạng thái 'self_scored' / not allowed in state 'self_scored'"
+                    ],
+                    "requires": ["decision_no", "decision_date"],
+                },
+            ]
+        }
+    )
 
     event: str
     label_vi: str
@@ -235,12 +377,29 @@ class Action(BaseModel):
 
 
 class AuditEventOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "seq": 3, "event": "commune_approve", "from_state": "self_scored",
-        "to_state": "commune_reviewed", "version": 3, "actor_id": 7,
-        "actor_name": "Ban Chỉ đạo phường", "role": "commune_reviewer", "payload": {},
-        "reason": None, "at": "2026-11-20T03:15:00Z", "request_id": "3f1c…", "rule_set_id": 1,
-        "prev_hash": "9abf4bd48df6…", "hash": "f8b47e6622dc…"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "seq": 3,
+                    "event": "commune_approve",
+                    "from_state": "self_scored",
+                    "to_state": "commune_reviewed",
+                    "version": 3,
+                    "actor_id": 7,
+                    "actor_name": "Ban Chỉ đạo phường",
+                    "role": "commune_reviewer",
+                    "payload": {},
+                    "reason": None,
+                    "at": "2026-11-20T03:15:00Z",
+                    "request_id": "3f1c…",
+                    "rule_set_id": 1,
+                    "prev_hash": "9abf4bd48df6…",
+                    "hash": "f8b47e6622dc…",
+                }
+            ]
+        }
+    )
 
     seq: int
     event: str
@@ -266,10 +425,25 @@ class Finding(BaseModel):
 
 
 class VerifyOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"ok": True, "dossier_id": 19, "events": 5, "findings": []},
-        {"ok": False, "dossier_id": 20, "events": 4, "findings": [
-            {"dossier_id": 20, "seq": 3, "problem": "the row's content does not match its hash: it was edited"}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"ok": True, "dossier_id": 19, "events": 5, "findings": []},
+                {
+                    "ok": False,
+                    "dossier_id": 20,
+                    "events": 4,
+                    "findings": [
+                        {
+                            "dossier_id": 20,
+                            "seq": 3,
+                            "problem": "the row's content does not match its hash: it was edited",
+                        }
+                    ],
+                },
+            ]
+        }
+    )
 
     ok: bool
     dossier_id: int

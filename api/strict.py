@@ -27,10 +27,16 @@ def reject_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant") or not request.query_params:
         return
-    unknown = [name for name in request.query_params.keys() if name not in _names(route)]
+    unknown = [name for name in request.query_params if name not in _names(route)]
     if unknown:
         known = ", ".join(sorted(_names(route))) or "none"
-        raise RequestValidationError([
-            {"loc": ("query", name), "type": "extra_forbidden",
-             "msg": f"tham số không được hỗ trợ / unknown parameter; known: {known}"}
-            for name in dict.fromkeys(unknown)])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "type": "extra_forbidden",
+                    "msg": f"tham số không được hỗ trợ / unknown parameter; known: {known}",
+                }
+                for name in dict.fromkeys(unknown)
+            ]
+        )

@@ -37,24 +37,61 @@ def seed(engine: Engine, total: int, due: int, *, now: datetime, chunk: int = 50
         for i in range(offset, offset + n):
             uid = start + i + 1
             c = communes[i % len(communes)]
-            units.append({"id": uid, "name": f"unit {uid}", "subject_type": "KDC", "kind": "thon",
-                          "province_code": PROVINCE, "commune_code": c.code,
-                          "managing_level": "commune", "created_at": now})
+            units.append(
+                {
+                    "id": uid,
+                    "name": f"unit {uid}",
+                    "subject_type": "KDC",
+                    "kind": "thon",
+                    "province_code": PROVINCE,
+                    "commune_code": c.code,
+                    "managing_level": "commune",
+                    "created_at": now,
+                }
+            )
             is_due = i < due
-            record = {"dossier_id": uid, "seq": 1, "event": audit.REGISTER, "from_state": None,
-                      "to_state": INITIAL.value, "version": 1, "actor_id": None,
-                      "actor_name": "seed", "role": "province_admin", "payload": "{}",
-                      "reason": None, "at": now, "request_id": None, "rule_set_id": rule_set_id}
+            record = {
+                "dossier_id": uid,
+                "seq": 1,
+                "event": audit.REGISTER,
+                "from_state": None,
+                "to_state": INITIAL.value,
+                "version": 1,
+                "actor_id": None,
+                "actor_name": "seed",
+                "role": "province_admin",
+                "payload": "{}",
+                "reason": None,
+                "at": now,
+                "request_id": None,
+                "rule_set_id": rule_set_id,
+            }
             digest = audit.row_hash(audit.GENESIS, record)
             trails.append({**record, "prev_hash": audit.GENESIS, "hash": digest})
-            dossiers.append({"id": uid, "unit_id": uid, "year": YEAR, "state": INITIAL.value,
-                             "version": 1, "rule_set_id": rule_set_id, "subject_type": "KDC",
-                             "managing_level": "commune", "province_code": PROVINCE,
-                             "commune_code": c.code, "step_opened_at": now, "step_seq": 1,
-                             "due_at": overdue_at if is_due else later, "escalation_level": 0,
-                             "next_escalation_at": overdue_at - timedelta(days=3) if is_due else later,
-                             "returns": {}, "audit_seq": 1, "audit_head": digest,
-                             "created_at": now, "updated_at": now})
+            dossiers.append(
+                {
+                    "id": uid,
+                    "unit_id": uid,
+                    "year": YEAR,
+                    "state": INITIAL.value,
+                    "version": 1,
+                    "rule_set_id": rule_set_id,
+                    "subject_type": "KDC",
+                    "managing_level": "commune",
+                    "province_code": PROVINCE,
+                    "commune_code": c.code,
+                    "step_opened_at": now,
+                    "step_seq": 1,
+                    "due_at": overdue_at if is_due else later,
+                    "escalation_level": 0,
+                    "next_escalation_at": overdue_at - timedelta(days=3) if is_due else later,
+                    "returns": {},
+                    "audit_seq": 1,
+                    "audit_head": digest,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         with write_transaction(engine) as conn:
             conn.execute(insert(Unit.__table__), units)
             conn.execute(insert(Dossier.__table__), dossiers)
@@ -71,7 +108,9 @@ def _timed(fn) -> tuple[float, Any]:
     return time.perf_counter() - t0, result
 
 
-def run(db: str = "sqlite", sizes: tuple[int, ...] = (10_000, 1_000_000), due_pct: float = 1.0) -> dict:
+def run(
+    db: str = "sqlite", sizes: tuple[int, ...] = (10_000, 1_000_000), due_pct: float = 1.0
+) -> dict:
     from scheduler.sweep import sweep
 
     now = datetime(YEAR, 11, 21, 2, 0, tzinfo=UTC)
@@ -90,8 +129,13 @@ def run(db: str = "sqlite", sizes: tuple[int, ...] = (10_000, 1_000_000), due_pc
         seed_s, _ = _timed(lambda: seed(engine, size, due, now=now))
         idle_s, idle = _timed(lambda: sweep(now - timedelta(days=30), engine=engine))
         busy_s, busy = _timed(lambda: sweep(now, engine=engine))
-        figures[str(size)] = {"due": due, "seed_s": round(seed_s, 1), "idle_sweep_ms": round(idle_s * 1000, 2),
-                              "due_sweep_s": round(busy_s, 3), "escalated": busy.escalated,
-                              "escalations_per_s": round(busy.escalated / busy_s, 1) if busy_s else None}
+        figures[str(size)] = {
+            "due": due,
+            "seed_s": round(seed_s, 1),
+            "idle_sweep_ms": round(idle_s * 1000, 2),
+            "due_sweep_s": round(busy_s, 3),
+            "escalated": busy.escalated,
+            "escalations_per_s": round(busy.escalated / busy_s, 1) if busy_s else None,
+        }
         engine.dispose()
     return figures

@@ -57,11 +57,21 @@ def build(blocking: bool = False) -> BaseScheduler:
     settings = get_settings()
     cls = BlockingScheduler if blocking else BackgroundScheduler
     sched = cls(timezone="UTC", job_defaults=JOB_DEFAULTS)
-    sched.add_job(_sweep_job, IntervalTrigger(seconds=settings.sweep_interval_seconds),
-                  id="escalation-sweep", replace_existing=True)
-    sched.add_job(_delivery_job, IntervalTrigger(seconds=settings.delivery_interval_seconds),
-                  id="outbox-delivery", replace_existing=True)
+    sched.add_job(
+        _sweep_job,
+        IntervalTrigger(seconds=settings.sweep_interval_seconds),
+        id="escalation-sweep",
+        replace_existing=True,
+    )
+    sched.add_job(
+        _delivery_job,
+        IntervalTrigger(seconds=settings.delivery_interval_seconds),
+        id="outbox-delivery",
+        replace_existing=True,
+    )
     # Retries come within minutes; keys older than a day are only weight.
-    sched.add_job(_purge_job, IntervalTrigger(hours=1), id="idempotency-purge", replace_existing=True)
+    sched.add_job(
+        _purge_job, IntervalTrigger(hours=1), id="idempotency-purge", replace_existing=True
+    )
     sched.add_listener(_on_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return sched

@@ -23,11 +23,14 @@ from workflow.models import Dossier
 log = logging.getLogger(__name__)
 dossier_table = Dossier.__table__
 
+
 def _due_query(sqlite: bool, excluded: frozenset[int]):
-    q = (select(dossier_table)
-         .where(dossier_table.c.next_escalation_at <= bindparam("now"))
-         .order_by(dossier_table.c.next_escalation_at, dossier_table.c.id)
-         .limit(bindparam("batch")))
+    q = (
+        select(dossier_table)
+        .where(dossier_table.c.next_escalation_at <= bindparam("now"))
+        .order_by(dossier_table.c.next_escalation_at, dossier_table.c.id)
+        .limit(bindparam("batch"))
+    )
     if excluded:
         q = q.where(dossier_table.c.id.not_in(sorted(excluded)))
     return q if sqlite else q.with_for_update(of=dossier_table, skip_locked=True)
@@ -36,7 +39,7 @@ def _due_query(sqlite: bool, excluded: frozenset[int]):
 @dataclass
 class SweepResult:
     escalated: int = 0
-    cleared: int = 0     # rows whose recorded time was stale: recomputed, nothing escalated
+    cleared: int = 0  # rows whose recorded time was stale: recomputed, nothing escalated
     failed: int = 0
     batches: int = 0
     failures: list[dict] = field(default_factory=list)
@@ -45,8 +48,13 @@ class SweepResult:
         return asdict(self)
 
 
-def sweep(now: datetime | None = None, *, batch: int = 500, engine: Engine | None = None,
-          max_batches: int | None = None) -> SweepResult:
+def sweep(
+    now: datetime | None = None,
+    *,
+    batch: int = 500,
+    engine: Engine | None = None,
+    max_batches: int | None = None,
+) -> SweepResult:
     """Escalate every step whose next level is due at ``now`` (default: the current time).
 
     A step several levels overdue is raised one level at a time, each level written once; the

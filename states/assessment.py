@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from states.criteria import (EXEMPTION_LABELS, Criterion, CriterionKind, EngineMeasure, Exemption)
+from states.criteria import EXEMPTION_LABELS, Criterion, CriterionKind, EngineMeasure, Exemption
 
 _BOOLEAN_KINDS = (CriterionKind.REG, CriterionKind.POS, CriterionKind.FORCE)
 ANSWER_KEYS: dict[CriterionKind, frozenset[str]] = {
@@ -76,14 +76,22 @@ def assessment_reasons(criteria: Iterable[Criterion], assessment: Any) -> list[s
     """Why the assessment is incomplete or invalid for this checklist (empty list: valid)."""
     criteria = list(criteria)
     if not isinstance(assessment, Mapping):
-        return ["Bản tự đánh giá phải là một đối tượng {\"answers\": {...}} / the self-assessment "
-                "must be an object {\"answers\": {...}}"]
-    reasons = [f"Trường '{k}' không được hỗ trợ trong bản tự đánh giá / unknown field '{k}' in the "
-               "self-assessment" for k in assessment if k not in ASSESSMENT_KEYS]
+        return [
+            'Bản tự đánh giá phải là một đối tượng {"answers": {...}} / the self-assessment '
+            'must be an object {"answers": {...}}'
+        ]
+    reasons = [
+        f"Trường '{k}' không được hỗ trợ trong bản tự đánh giá / unknown field '{k}' in the "
+        "self-assessment"
+        for k in assessment
+        if k not in ASSESSMENT_KEYS
+    ]
     answers = assessment.get("answers")
     if not isinstance(answers, Mapping):
-        return reasons + ["Bản tự đánh giá thiếu phần trả lời \"answers\" / the self-assessment has "
-                          "no \"answers\" object"]
+        return reasons + [
+            'Bản tự đánh giá thiếu phần trả lời "answers" / the self-assessment has '
+            'no "answers" object'
+        ]
     by_id = {c.id: c for c in criteria}
     for key in answers:
         if key not in by_id:
@@ -91,8 +99,13 @@ def assessment_reasons(criteria: Iterable[Criterion], assessment: Any) -> list[s
     for c in criteria:
         if c.measure is not None:
             if c.id in answers:
-                reasons.append(_say(c, "do hệ thống tự đếm, đơn vị không khai",
-                                    "counted by the engine, not answered by the unit"))
+                reasons.append(
+                    _say(
+                        c,
+                        "do hệ thống tự đếm, đơn vị không khai",
+                        "counted by the engine, not answered by the unit",
+                    )
+                )
         elif c.id not in answers:
             reasons.append(_say(c, "chưa trả lời", "not answered"))
         else:
@@ -103,15 +116,26 @@ def assessment_reasons(criteria: Iterable[Criterion], assessment: Any) -> list[s
 def _answer_reasons(c: Criterion, answer: Any) -> list[str]:
     if not isinstance(answer, Mapping):
         return [_say(c, "câu trả lời phải là một đối tượng", "the answer must be an object")]
-    out = [_say(c, f"trường '{k}' không hợp lệ với loại {c.kind.value}",
-                f"field '{k}' does not belong to a {c.kind.value} answer")
-           for k in answer if k not in ANSWER_KEYS[c.kind]]
+    out = [
+        _say(
+            c,
+            f"trường '{k}' không hợp lệ với loại {c.kind.value}",
+            f"field '{k}' does not belong to a {c.kind.value} answer",
+        )
+        for k in answer
+        if k not in ANSWER_KEYS[c.kind]
+    ]
     if "note" in answer and not isinstance(answer["note"], str):
         out.append(_say(c, "ghi chú phải là văn bản", "the note must be text"))
     if c.kind in _BOOLEAN_KINDS:
         if not isinstance(answer.get("met"), bool):
-            out.append(_say(c, "cần trả lời đạt (true) hoặc chưa đạt (false) ở trường 'met'",
-                            "'met' must be true or false"))
+            out.append(
+                _say(
+                    c,
+                    "cần trả lời đạt (true) hoặc chưa đạt (false) ở trường 'met'",
+                    "'met' must be true or false",
+                )
+            )
     elif c.kind is CriterionKind.NEG:
         out.extend(_neg_reasons(c, answer))
     elif c.kind is CriterionKind.PCT:
@@ -122,47 +146,99 @@ def _answer_reasons(c: Criterion, answer: Any) -> list[str]:
 def _neg_reasons(c: Criterion, answer: Mapping[str, Any]) -> list[str]:
     happened = answer.get("happened")
     if not isinstance(happened, bool):
-        return [_say(c, "cần trả lời có xảy ra (true) hay không (false) ở trường 'happened'",
-                     "'happened' must be true or false")]
+        return [
+            _say(
+                c,
+                "cần trả lời có xảy ra (true) hay không (false) ở trường 'happened'",
+                "'happened' must be true or false",
+            )
+        ]
     exemption = answer.get("exemption")
     if exemption is None:
         return []
     if not happened:
-        return [_say(c, "không xảy ra thì không cần miễn trừ", "an exemption is only for an event "
-                     "that happened")]
+        return [
+            _say(
+                c,
+                "không xảy ra thì không cần miễn trừ",
+                "an exemption is only for an event that happened",
+            )
+        ]
     if not isinstance(exemption, Mapping):
-        return [_say(c, "miễn trừ phải có dạng {\"kind\": ..., \"note\": ...}",
-                     "the exemption must be an object {\"kind\": ..., \"note\": ...}")]
-    out = [_say(c, f"trường '{k}' không hợp lệ trong miễn trừ",
-                f"unknown field '{k}' in the exemption")
-           for k in exemption if k not in EXEMPTION_KEYS]
+        return [
+            _say(
+                c,
+                'miễn trừ phải có dạng {"kind": ..., "note": ...}',
+                'the exemption must be an object {"kind": ..., "note": ...}',
+            )
+        ]
+    out = [
+        _say(
+            c, f"trường '{k}' không hợp lệ trong miễn trừ", f"unknown field '{k}' in the exemption"
+        )
+        for k in exemption
+        if k not in EXEMPTION_KEYS
+    ]
     allowed = [e.value for e in c.exemptions]
     kind = exemption.get("kind")
     if not c.exemptions:
-        out.append(_say(c, "tiêu chí này không có trường hợp miễn trừ", "this criterion admits no "
-                        "exemption"))
+        out.append(
+            _say(
+                c, "tiêu chí này không có trường hợp miễn trừ", "this criterion admits no exemption"
+            )
+        )
     elif kind not in allowed:
-        out.append(_say(c, f"loại miễn trừ '{kind}' không hợp lệ, chỉ được: {', '.join(allowed)}",
-                        f"exemption '{kind}' is not allowed here; use one of: {', '.join(allowed)}"))
+        out.append(
+            _say(
+                c,
+                f"loại miễn trừ '{kind}' không hợp lệ, chỉ được: {', '.join(allowed)}",
+                f"exemption '{kind}' is not allowed here; use one of: {', '.join(allowed)}",
+            )
+        )
     if not _text(exemption.get("note")):
-        out.append(_say(c, "miễn trừ phải kèm ghi chú giải trình", "an exemption needs a note that "
-                        "explains it"))
+        out.append(
+            _say(
+                c,
+                "miễn trừ phải kèm ghi chú giải trình",
+                "an exemption needs a note that explains it",
+            )
+        )
     return out
 
 
 def _count_reasons(c: Criterion, numerator: Any, denominator: Any) -> list[str]:
     if not _is_int(numerator) or not _is_int(denominator):
-        return [_say(c, "cần số nguyên ở 'numerator' và 'denominator'",
-                     "'numerator' and 'denominator' must be whole numbers")]
+        return [
+            _say(
+                c,
+                "cần số nguyên ở 'numerator' và 'denominator'",
+                "'numerator' and 'denominator' must be whole numbers",
+            )
+        ]
     if denominator < 0 or numerator < 0:
-        return [_say(c, f"số đếm âm ({numerator}/{denominator})",
-                     f"counts cannot be negative ({numerator}/{denominator})")]
+        return [
+            _say(
+                c,
+                f"số đếm âm ({numerator}/{denominator})",
+                f"counts cannot be negative ({numerator}/{denominator})",
+            )
+        ]
     if numerator > denominator:
-        return [_say(c, f"tử số {numerator} lớn hơn mẫu số {denominator}",
-                     f"numerator {numerator} is above the denominator {denominator}")]
+        return [
+            _say(
+                c,
+                f"tử số {numerator} lớn hơn mẫu số {denominator}",
+                f"numerator {numerator} is above the denominator {denominator}",
+            )
+        ]
     if denominator == 0 and not c.allow_zero:
-        return [_say(c, f"mẫu số bằng 0 ({c.counts_vi or 'không có gì để đếm'})",
-                     f"the denominator is 0 ({c.counts_en or 'nothing to count'})")]
+        return [
+            _say(
+                c,
+                f"mẫu số bằng 0 ({c.counts_vi or 'không có gì để đếm'})",
+                f"the denominator is 0 ({c.counts_en or 'nothing to count'})",
+            )
+        ]
     return []
 
 
@@ -210,11 +286,16 @@ def judge(c: Criterion, answer: Mapping[str, Any]) -> CriterionResult:
             return CriterionResult(c, True, "không xảy ra", "did not happen")
         exemption = answer.get("exemption")
         if exemption is None:
-            return CriterionResult(c, False, "đã xảy ra, không có miễn trừ",
-                                   "happened with no exemption")
+            return CriterionResult(
+                c, False, "đã xảy ra, không có miễn trừ", "happened with no exemption"
+            )
         vi, en = EXEMPTION_LABELS[Exemption(exemption["kind"])]
-        return CriterionResult(c, True, f"đã xảy ra, được miễn trừ: {vi} ({exemption['note']})",
-                               f"happened, exempted: {en} ({exemption['note']})")
+        return CriterionResult(
+            c,
+            True,
+            f"đã xảy ra, được miễn trừ: {vi} ({exemption['note']})",
+            f"happened, exempted: {en} ({exemption['note']})",
+        )
     return pct_result(c, answer["numerator"], answer["denominator"])
 
 
@@ -230,15 +311,19 @@ def pct_result(c: Criterion, numerator: int, denominator: int) -> CriterionResul
         rule_vi = f"cần ít nhất {need}/{denominator} ({pct}%)"
         rule_en = f"at least {need} of {denominator} needed ({pct}%)"
     met = numerator >= need
-    return CriterionResult(c, met,
-                           f"{numerator}/{denominator}{counts_vi}, {rule_vi}"
-                           + ("" if met else f", còn thiếu {need - numerator}"),
-                           f"{numerator} of {denominator}{counts_en}, {rule_en}"
-                           + ("" if met else f", {need - numerator} short"))
+    return CriterionResult(
+        c,
+        met,
+        f"{numerator}/{denominator}{counts_vi}, {rule_vi}"
+        + ("" if met else f", còn thiếu {need - numerator}"),
+        f"{numerator} of {denominator}{counts_en}, {rule_en}"
+        + ("" if met else f", {need - numerator} short"),
+    )
 
 
-def unmet_reasons(criteria: Iterable[Criterion], assessment: Any,
-                  kinds: Iterable[CriterionKind] | None = None) -> list[str]:
+def unmet_reasons(
+    criteria: Iterable[Criterion], assessment: Any, kinds: Iterable[CriterionKind] | None = None
+) -> list[str]:
     """Why the assessment does not meet the checklist: its validity problems if it has any,
     else one reason per unmet criterion (of ``kinds``, default all). The recognition guard."""
     criteria = list(criteria)
@@ -246,8 +331,11 @@ def unmet_reasons(criteria: Iterable[Criterion], assessment: Any,
     if reasons:
         return reasons
     wanted = set(kinds) if kinds is not None else set(CriterionKind)
-    return [r.reason() for r in evaluate(criteria, assessment)
-            if not r.met and r.criterion.kind in wanted]
+    return [
+        r.reason()
+        for r in evaluate(criteria, assessment)
+        if not r.met and r.criterion.kind in wanted
+    ]
 
 
 def disqualifying_reasons(criteria: Iterable[Criterion], assessment: Any) -> list[str]:
@@ -265,17 +353,22 @@ def is_met(c: Criterion, answer: Mapping[str, Any]) -> bool:
     return answer["met"] is True
 
 
-def stored_unmet_reasons(criteria: Iterable[Criterion], assessment: Any,
-                         kinds: Iterable[CriterionKind] | None = None) -> list[str]:
+def stored_unmet_reasons(
+    criteria: Iterable[Criterion], assessment: Any, kinds: Iterable[CriterionKind] | None = None
+) -> list[str]:
     """``unmet_reasons`` for an assessment the engine stored after validating it under the same
     rule set (rule sets never change): judged without validating it again. Anything that does not
     have the validated shape falls back to the full check, which names the problem."""
     wanted = frozenset(kinds) if kinds is not None else None
     try:
         answers = assessment["answers"]
-        return [judge(c, answers[c.id]).reason() for c in criteria
-                if c.measure is None and (wanted is None or c.kind in wanted)
-                and not is_met(c, answers[c.id])]
+        return [
+            judge(c, answers[c.id]).reason()
+            for c in criteria
+            if c.measure is None
+            and (wanted is None or c.kind in wanted)
+            and not is_met(c, answers[c.id])
+        ]
     except (KeyError, TypeError):
         return unmet_reasons(criteria, assessment, kinds)
 
@@ -289,8 +382,9 @@ def stored_disqualifying_reasons(criteria: Iterable[Criterion], assessment: Any)
 # Criteria the engine counts: a commune's units
 
 
-def engine_count_reasons(criteria: Iterable[Criterion],
-                         counts: Mapping[EngineMeasure, tuple[int, int]]) -> list[str]:
+def engine_count_reasons(
+    criteria: Iterable[Criterion], counts: Mapping[EngineMeasure, tuple[int, int]]
+) -> list[str]:
     """Judge every engine-counted PCT criterion on ``counts[measure] = (numerator, denominator)``."""
     reasons: list[str] = []
     for c in criteria:
@@ -309,18 +403,24 @@ def engine_count_reasons(criteria: Iterable[Criterion],
     return reasons
 
 
-def xa_units_reasons(criteria: Iterable[Criterion], managed: int, registered: int,
-                     recognised: int) -> list[str]:
+def xa_units_reasons(
+    criteria: Iterable[Criterion], managed: int, registered: int, recognised: int
+) -> list[str]:
     """The commune rule: of the N units it manages (KDC, CQ, DN, CSGD), 100% registered this year
     and at least ceil(0.7 N) recognised (thresholds from the rule set's criteria). Each reason
     names the numbers, e.g. 17 of 25 recognised, at least 18 needed."""
     if not 0 <= recognised <= registered <= managed:
-        raise ValueError(f"inconsistent counts: managed {managed}, registered {registered}, "
-                         f"recognised {recognised}")
-    return engine_count_reasons(criteria, {
-        EngineMeasure.UNITS_REGISTERED: (registered, managed),
-        EngineMeasure.UNITS_RECOGNISED: (recognised, managed),
-    })
+        raise ValueError(
+            f"inconsistent counts: managed {managed}, registered {registered}, "
+            f"recognised {recognised}"
+        )
+    return engine_count_reasons(
+        criteria,
+        {
+            EngineMeasure.UNITS_REGISTERED: (registered, managed),
+            EngineMeasure.UNITS_RECOGNISED: (recognised, managed),
+        },
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -349,8 +449,10 @@ def papers_reasons(required: Sequence[Paper], papers: Any) -> list[str]:
     """Why the listed papers fall short. ``papers`` maps a paper id to ``{"ref": "Số 12/TTr-…",
     "name": optional title, "date": optional "YYYY-MM-DD"}``; other papers may be listed too."""
     if not isinstance(papers, Mapping):
-        return ["Danh mục hồ sơ phải là đối tượng {mã giấy tờ: {\"ref\": ...}} / the papers must be "
-                "an object {paper id: {\"ref\": ...}}"]
+        return [
+            'Danh mục hồ sơ phải là đối tượng {mã giấy tờ: {"ref": ...}} / the papers must be '
+            'an object {paper id: {"ref": ...}}'
+        ]
     reasons: list[str] = []
     for p in required:
         if p.id not in papers:
@@ -359,14 +461,21 @@ def papers_reasons(required: Sequence[Paper], papers: Any) -> list[str]:
     for pid, entry in papers.items():
         vi, en = labels.get(pid, (pid, pid))
         if not isinstance(entry, Mapping) or not _text(entry.get("ref")):
-            reasons.append(f"{vi}: cần số, ký hiệu hoặc tham chiếu ở 'ref' / {en}: a number or "
-                           "reference is needed in 'ref'")
+            reasons.append(
+                f"{vi}: cần số, ký hiệu hoặc tham chiếu ở 'ref' / {en}: a number or "
+                "reference is needed in 'ref'"
+            )
         else:
-            reasons.extend(f"{vi}: trường '{k}' không hợp lệ / {en}: unknown field '{k}'"
-                           for k in entry if k not in PAPER_KEYS)
+            reasons.extend(
+                f"{vi}: trường '{k}' không hợp lệ / {en}: unknown field '{k}'"
+                for k in entry
+                if k not in PAPER_KEYS
+            )
             if "date" in entry and not _iso_date(entry["date"]):
-                reasons.append(f"{vi}: ngày '{entry['date']}' không hợp lệ (YYYY-MM-DD) / {en}: "
-                               f"date '{entry['date']}' is not YYYY-MM-DD")
+                reasons.append(
+                    f"{vi}: ngày '{entry['date']}' không hợp lệ (YYYY-MM-DD) / {en}: "
+                    f"date '{entry['date']}' is not YYYY-MM-DD"
+                )
     return reasons
 
 
@@ -379,5 +488,8 @@ def _iso_date(value: Any) -> bool:
 
 
 def paper_ids_problems(papers: Iterable[Paper]) -> list[str]:
-    return [f"Mã giấy tờ '{pid}' bị trùng / paper id '{pid}' is listed {n} times"
-            for pid, n in Counter(p.id for p in papers).items() if n > 1]
+    return [
+        f"Mã giấy tờ '{pid}' bị trùng / paper id '{pid}' is listed {n} times"
+        for pid, n in Counter(p.id for p in papers).items()
+        if n > 1
+    ]

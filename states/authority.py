@@ -28,11 +28,21 @@ class Authority(NamedTuple):
 
 # step -> level, for units managed by their commune (KDC, and agencies/enterprises/schools the
 # commune manages) and for units managed by the province (and the commune itself, XA).
-_COMMUNE_MANAGED = {Step.REVIEW: Level.COMMUNE, Step.VERIFY: Level.COMMUNE, Step.DECIDE: Level.COMMUNE}
-_PROVINCE_MANAGED = {Step.REVIEW: Level.COMMUNE, Step.VERIFY: Level.PROVINCE, Step.DECIDE: Level.PROVINCE}
+_COMMUNE_MANAGED = {
+    Step.REVIEW: Level.COMMUNE,
+    Step.VERIFY: Level.COMMUNE,
+    Step.DECIDE: Level.COMMUNE,
+}
+_PROVINCE_MANAGED = {
+    Step.REVIEW: Level.COMMUNE,
+    Step.VERIFY: Level.PROVINCE,
+    Step.DECIDE: Level.PROVINCE,
+}
 
 AUTHORITY_MAP: dict[tuple[SubjectType, ManagingLevel], dict[Step, Level]] = {
-    (subject, managing): dict(_COMMUNE_MANAGED if managing is ManagingLevel.COMMUNE else _PROVINCE_MANAGED)
+    (subject, managing): dict(
+        _COMMUNE_MANAGED if managing is ManagingLevel.COMMUNE else _PROVINCE_MANAGED
+    )
     for subject in SubjectType
     for managing in ManagingLevel
 }
@@ -67,18 +77,24 @@ def seat_problem(seat: Seat, place: Place, step: Step) -> str | None:
     """None when the seat holds the authority for this step over this place, else why not."""
     need = authority(place.subject, place.managing, step)
     if seat.role is not need.role:
-        return (f"Bước này do vai trò '{need.role.value}' thực hiện, không phải '{seat.role.value}' "
-                f"/ this step belongs to role '{need.role.value}', not '{seat.role.value}'")
+        return (
+            f"Bước này do vai trò '{need.role.value}' thực hiện, không phải '{seat.role.value}' "
+            f"/ this step belongs to role '{need.role.value}', not '{seat.role.value}'"
+        )
     if need.level is Level.UNIT:
         if seat.unit_id != place.unit_id:
             return "Chỉ đại diện của chính đơn vị được thực hiện / only the unit's own representative may act"
         return None
     if need.level is Level.COMMUNE:
         if seat.commune_code != place.commune_code:
-            return (f"Hồ sơ thuộc xã {place.commune_code}, ngoài địa bàn của bạn "
-                    f"/ the dossier belongs to commune {place.commune_code}, outside your territory")
+            return (
+                f"Hồ sơ thuộc xã {place.commune_code}, ngoài địa bàn của bạn "
+                f"/ the dossier belongs to commune {place.commune_code}, outside your territory"
+            )
         return None
     if seat.commune_code is not None or seat.province_code != place.province_code:
-        return (f"Bước này do cấp tỉnh {place.province_code} thực hiện "
-                f"/ this step is for the province {place.province_code} level")
+        return (
+            f"Bước này do cấp tỉnh {place.province_code} thực hiện "
+            f"/ this step is for the province {place.province_code} level"
+        )
     return None

@@ -60,7 +60,9 @@ def working_days_between(start: date, end: date) -> int:
     negative when ``end`` comes first."""
     if end < start:
         return -working_days_between(end, start)
-    return sum(1 for i in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=i)))
+    return sum(
+        1 for i in range(1, (end - start).days + 1) if is_working_day(start + timedelta(days=i))
+    )
 
 
 def working_day_deadline(opened_at: datetime, n: int) -> datetime:

@@ -17,8 +17,13 @@ from types import MappingProxyType
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from states.authority import Level, authority
-from states.calendar import (add_working_days, end_of_local_day, local_date, start_of_local_day,
-                             working_day_deadline)
+from states.calendar import (
+    add_working_days,
+    end_of_local_day,
+    local_date,
+    start_of_local_day,
+    working_day_deadline,
+)
 from states.lifecycle import STEP_OF_STATE, Role, State
 from states.subjects import ManagingLevel, SubjectType
 
@@ -57,12 +62,25 @@ def _national_steps() -> dict[str, dict[str, StepDeadline]]:
     # KDC: window ends 31/10, decision before 15/11. Others: self-classification dossiers
     # before 05/11 (Quảng Ngãi, Đồng Nai), decision before 20/11. Review and verification dates
     # between them are this engine's defaults: a province overrides them.
-    kdc = {"registered": "10-31", "self_scored": "11-05", "commune_reviewed": "11-10",
-           "police_verified": "11-15"}
-    other = {"registered": "11-05", "self_scored": "11-10", "commune_reviewed": "11-15",
-             "police_verified": "11-20"}
-    return {s.value: {step: StepDeadline(by=(kdc if s is SubjectType.KDC else other)[step])
-                      for step in OPEN_STEPS} for s in SubjectType}
+    kdc = {
+        "registered": "10-31",
+        "self_scored": "11-05",
+        "commune_reviewed": "11-10",
+        "police_verified": "11-15",
+    }
+    other = {
+        "registered": "11-05",
+        "self_scored": "11-10",
+        "commune_reviewed": "11-15",
+        "police_verified": "11-20",
+    }
+    return {
+        s.value: {
+            step: StepDeadline(by=(kdc if s is SubjectType.KDC else other)[step])
+            for step in OPEN_STEPS
+        }
+        for s in SubjectType
+    }
 
 
 class DeadlineRules(BaseModel):
@@ -86,12 +104,16 @@ def default_deadline_rules() -> DeadlineRules:
 
 @lru_cache(maxsize=256)
 def parse(section_json: str) -> DeadlineRules:
-    return DeadlineRules.model_validate_json(section_json) if section_json not in ("", "{}") \
+    return (
+        DeadlineRules.model_validate_json(section_json)
+        if section_json not in ("", "{}")
         else DeadlineRules()
+    )
 
 
-def step_due_at(rules: DeadlineRules, subject: SubjectType, step_state: State, year: int,
-                opened_at: datetime) -> datetime | None:
+def step_due_at(
+    rules: DeadlineRules, subject: SubjectType, step_state: State, year: int, opened_at: datetime
+) -> datetime | None:
     """The deadline of the step the dossier enters at ``opened_at``: the earlier of the calendar
     date and the working-day limit; None for a closed state or a step without either."""
     if step_state not in STEP_OF_STATE:
@@ -111,13 +133,18 @@ def step_due_at(rules: DeadlineRules, subject: SubjectType, step_state: State, y
 def escalation_times(ladder: Ladder, due_at: datetime) -> Mapping[int, datetime]:
     """When each level falls due for a step with this deadline (UTC)."""
     due_day = local_date(due_at)
-    soon = add_working_days(due_day, -ladder.due_soon_working_days) if ladder.due_soon_working_days \
+    soon = (
+        add_working_days(due_day, -ladder.due_soon_working_days)
+        if ladder.due_soon_working_days
         else due_day
-    return MappingProxyType({
-        1: min(start_of_local_day(soon), due_at),
-        2: due_at,
-        3: end_of_local_day(add_working_days(due_day, ladder.long_overdue_working_days)),
-    })
+    )
+    return MappingProxyType(
+        {
+            1: min(start_of_local_day(soon), due_at),
+            2: due_at,
+            3: end_of_local_day(add_working_days(due_day, ladder.long_overdue_working_days)),
+        }
+    )
 
 
 @lru_cache(maxsize=4096)  # every step that opens asks it, and most share a deadline
@@ -148,12 +175,16 @@ SUPERVISOR: dict[tuple[Role, Level], tuple[Role, Level]] = {
     (Role.POLICE, Level.PROVINCE): (Role.PROVINCE_ADMIN, Level.PROVINCE),
     (Role.UBND, Level.PROVINCE): (Role.PROVINCE_ADMIN, Level.PROVINCE),
 }
-LEVEL_WORDS = {1: ("Sắp đến hạn", "due soon"), 2: ("Quá hạn", "overdue"),
-               3: ("Quá hạn kéo dài", "long overdue")}
+LEVEL_WORDS = {
+    1: ("Sắp đến hạn", "due soon"),
+    2: ("Quá hạn", "overdue"),
+    3: ("Quá hạn kéo dài", "long overdue"),
+}
 
 
-def escalation_target(step_state: State, level: int, managing: ManagingLevel,
-                      subject: SubjectType) -> EscalationTarget:
+def escalation_target(
+    step_state: State, level: int, managing: ManagingLevel, subject: SubjectType
+) -> EscalationTarget:
     owner = authority(subject, managing, STEP_OF_STATE[step_state])
     if level == 1:
         role, where = owner.role, owner.level
@@ -162,6 +193,9 @@ def escalation_target(step_state: State, level: int, managing: ManagingLevel,
     else:
         role, where = Role.PROVINCE_ADMIN, Level.PROVINCE
     vi, en = LEVEL_WORDS[level]
-    return EscalationTarget(role.value, where.value,
-                            f"{vi}: bước '{step_state.value}' của {owner.role.value} cấp {owner.level.value}",
-                            f"{en}: step '{step_state.value}' owed by {owner.role.value} ({owner.level.value})")
+    return EscalationTarget(
+        role.value,
+        where.value,
+        f"{vi}: bước '{step_state.value}' của {owner.role.value} cấp {owner.level.value}",
+        f"{en}: step '{step_state.value}' owed by {owner.role.value} ({owner.level.value})",
+    )

@@ -39,8 +39,9 @@ def assessment(criteria: Iterable[Criterion] | SubjectType | str) -> dict[str, A
     return {"answers": {c.id: answer_met(c) for c in criteria if c.measure is None}}
 
 
-def score_sheet(table: ScoreTable = MOVEMENT_TABLE, *, short: dict[str, int] | None = None
-                ) -> dict[str, Any]:
+def score_sheet(
+    table: ScoreTable = MOVEMENT_TABLE, *, short: dict[str, int] | None = None
+) -> dict[str, Any]:
     """A valid score sheet: full marks on every item (the unit anticipating 8c), less ``short``
     points on the sub-items or sub-item-less items named (parents are re-added)."""
     short = short or {}
@@ -91,7 +92,8 @@ def registration_payload(subject: SubjectType | str) -> dict[str, Any]:
     return {}
 
 
-def decision_payload(decision_no: str = "15/QĐ-UBND",
-                     decision_date: str = "2026-11-12") -> dict[str, Any]:
+def decision_payload(
+    decision_no: str = "15/QĐ-UBND", decision_date: str = "2026-11-12"
+) -> dict[str, Any]:
     """``recognise``: the decision's number and date."""
     return {"decision_no": decision_no, "decision_date": decision_date}

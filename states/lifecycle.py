@@ -56,10 +56,10 @@ class Step(str, Enum):
     """Who must act next; each step is one authority's job (see ``states.authority``)."""
 
     SELF_ASSESS = "self_assess"  # the unit itself
-    REVIEW = "review"            # commune steering committee / reviewer
-    VERIFY = "verify"            # police appraisal
-    DECIDE = "decide"            # People's Committee decision
-    CURRENT = "current"          # whoever owns the step the dossier waits in
+    REVIEW = "review"  # commune steering committee / reviewer
+    VERIFY = "verify"  # police appraisal
+    DECIDE = "decide"  # People's Committee decision
+    CURRENT = "current"  # whoever owns the step the dossier waits in
 
 
 STATE_LABELS: dict[State, tuple[str, str]] = {
@@ -122,28 +122,63 @@ class Transition:
     sources: tuple[State, ...]
     dest: State
     step: Step
-    required: tuple[str, ...] = ()          # payload fields that must be present and non-empty
-    guards: tuple[str, ...] = field(default=())  # named checks run by the engine, each gives reasons
+    required: tuple[str, ...] = ()  # payload fields that must be present and non-empty
+    guards: tuple[str, ...] = field(
+        default=()
+    )  # named checks run by the engine, each gives reasons
 
 
 TRANSITIONS: tuple[Transition, ...] = (
     # Guards are named here and defined in workflow/guards.py; each gives reasons, not booleans.
-    Transition(Event.SUBMIT_SELF_SCORE, (State.REGISTERED,), State.SELF_SCORED, Step.SELF_ASSESS,
-               guards=("self_assessment", "self_scores", "papers")),
-    Transition(Event.COMMUNE_APPROVE, (State.SELF_SCORED,), State.COMMUNE_REVIEWED, Step.REVIEW,
-               guards=("no_disqualifier",)),
-    Transition(Event.POLICE_VERIFY, (State.COMMUNE_REVIEWED,), State.POLICE_VERIFIED, Step.VERIFY,
-               guards=("verified_assessment", "verified_scores")),
-    Transition(Event.RECOGNISE, (State.POLICE_VERIFIED,), State.RECOGNISED, Step.DECIDE,
-               required=("decision_no", "decision_date"),
-               guards=("every_criterion_met", "commune_units")),
+    Transition(
+        Event.SUBMIT_SELF_SCORE,
+        (State.REGISTERED,),
+        State.SELF_SCORED,
+        Step.SELF_ASSESS,
+        guards=("self_assessment", "self_scores", "papers"),
+    ),
+    Transition(
+        Event.COMMUNE_APPROVE,
+        (State.SELF_SCORED,),
+        State.COMMUNE_REVIEWED,
+        Step.REVIEW,
+        guards=("no_disqualifier",),
+    ),
+    Transition(
+        Event.POLICE_VERIFY,
+        (State.COMMUNE_REVIEWED,),
+        State.POLICE_VERIFIED,
+        Step.VERIFY,
+        guards=("verified_assessment", "verified_scores"),
+    ),
+    Transition(
+        Event.RECOGNISE,
+        (State.POLICE_VERIFIED,),
+        State.RECOGNISED,
+        Step.DECIDE,
+        required=("decision_no", "decision_date"),
+        guards=("every_criterion_met", "commune_units"),
+    ),
     Transition(Event.REJECT, REVIEW_STATES, State.REJECTED, Step.DECIDE, required=("reason",)),
-    Transition(Event.RETURN_FOR_REVISION, REVIEW_STATES, State.REGISTERED, Step.CURRENT,
-               required=("reason",), guards=("return_limit",)),
-    Transition(Event.WITHDRAW, (State.REGISTERED, *REVIEW_STATES), State.WITHDRAWN,
-               Step.SELF_ASSESS),
-    Transition(Event.REVOKE, (State.RECOGNISED,), State.REVOKED, Step.DECIDE,
-               required=("decision_no", "reason"), guards=("revocation_enabled",)),
+    Transition(
+        Event.RETURN_FOR_REVISION,
+        REVIEW_STATES,
+        State.REGISTERED,
+        Step.CURRENT,
+        required=("reason",),
+        guards=("return_limit",),
+    ),
+    Transition(
+        Event.WITHDRAW, (State.REGISTERED, *REVIEW_STATES), State.WITHDRAWN, Step.SELF_ASSESS
+    ),
+    Transition(
+        Event.REVOKE,
+        (State.RECOGNISED,),
+        State.REVOKED,
+        Step.DECIDE,
+        required=("decision_no", "reason"),
+        guards=("revocation_enabled",),
+    ),
 )
 
 TRANSITION_BY_EVENT: dict[Event, Transition] = {t.event: t for t in TRANSITIONS}
@@ -211,6 +246,8 @@ def markdown_table() -> str:
     for t in TRANSITIONS:
         who = "reviewer of the current step" if t.step is Step.CURRENT else STEP_ROLE[t.step].value
         needs = ", ".join(t.required + t.guards) or "-"
-        rows.append(f"| `{t.event.value}` | {EVENT_LABELS[t.event][0]} | "
-                    f"{', '.join(s.value for s in t.sources)} | {t.dest.value} | {who} | {needs} |")
+        rows.append(
+            f"| `{t.event.value}` | {EVENT_LABELS[t.event][0]} | "
+            f"{', '.join(s.value for s in t.sources)} | {t.dest.value} | {who} | {needs} |"
+        )
     return "\n".join(rows) + "\n"

@@ -18,14 +18,27 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
-                      model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from states.assessment import DEFAULT_PAPERS, Paper, paper_ids_problems
 from states.criteria import Criterion, checklist, criteria_problems
-from states.scoring import (DEFAULT_BANDS, MOVEMENT_TABLE, Band, ScoreTable, bands_problems,
-                            score_table_problems)
+from states.scoring import (
+    DEFAULT_BANDS,
+    MOVEMENT_TABLE,
+    Band,
+    ScoreTable,
+    bands_problems,
+    score_table_problems,
+)
 from states.subjects import SubjectType
 
 # Subject types judged on the 100-point movement table (domain.md); KDC and XA are not.
@@ -151,9 +164,14 @@ def rule_set_problems(rules: RuleSet) -> list[Problem]:
     if rules.score_table is not None:
         problems += [(("score_table",), p) for p in score_table_problems(rules.score_table)]
     elif rules.subject_type in SCORED_SUBJECTS:
-        problems.append((("score_table",), f"{rules.subject_type.value} được chấm theo bảng 100 "
-                         f"điểm, không thể bỏ bảng điểm / {rules.subject_type.value} is scored on "
-                         "the 100-point table: the score table cannot be empty"))
+        problems.append(
+            (
+                ("score_table",),
+                f"{rules.subject_type.value} được chấm theo bảng 100 "
+                f"điểm, không thể bỏ bảng điểm / {rules.subject_type.value} is scored on "
+                "the 100-point table: the score table cannot be empty",
+            )
+        )
     total = rules.score_table.total if rules.score_table is not None else 100
     problems += [(("bands",), p) for p in bands_problems(rules.bands, total)]
     problems += _policy_problems(rules.policy)
@@ -161,16 +179,21 @@ def rule_set_problems(rules: RuleSet) -> list[Problem]:
 
 
 def _policy_problems(policy: Policy) -> list[Problem]:
-    window = [(("policy", "registration_window"), p)
-              for p in _window_problems(policy.registration_window)]
-    papers = [(("policy", "required_papers"), p) for p in paper_ids_problems(policy.required_papers)]
+    window = [
+        (("policy", "registration_window"), p) for p in _window_problems(policy.registration_window)
+    ]
+    papers = [
+        (("policy", "required_papers"), p) for p in paper_ids_problems(policy.required_papers)
+    ]
     return window + papers
 
 
 def _window_problems(window: RegistrationWindow) -> list[str]:
     if window.end < window.start:  # "MM-DD" strings order as dates do
-        return [f"Thời hạn đăng ký kết thúc ({window.end}) trước khi bắt đầu ({window.start}) / "
-                f"the registration window ends ({window.end}) before it starts ({window.start})"]
+        return [
+            f"Thời hạn đăng ký kết thúc ({window.end}) trước khi bắt đầu ({window.start}) / "
+            f"the registration window ends ({window.end}) before it starts ({window.start})"
+        ]
     return []
 
 
@@ -210,11 +233,16 @@ def _message(kind: str, text: str) -> PydanticCustomError:
 def _validation_error(problems: list[Problem], structural: list[dict] = ()) -> ValidationError:
     # Structural errors are re-raised as plain messages: their own types may need context that
     # cannot be rebuilt here, and the reader only needs where and what.
-    details = [InitErrorDetails(type=_message("invalid", e["msg"]), loc=tuple(e["loc"]),
-                                input=e.get("input"))
-               for e in structural]
-    details += [InitErrorDetails(type=_message("rule_set", msg), loc=loc, input=None)
-                for loc, msg in problems]
+    details = [
+        InitErrorDetails(
+            type=_message("invalid", e["msg"]), loc=tuple(e["loc"]), input=e.get("input")
+        )
+        for e in structural
+    ]
+    details += [
+        InitErrorDetails(type=_message("rule_set", msg), loc=loc, input=None)
+        for loc, msg in problems
+    ]
     return ValidationError.from_exception_data("RuleSet", details)
 
 
@@ -227,8 +255,9 @@ def check_rule_set(data: Mapping[str, Any] | str | bytes) -> list[str]:
         else:
             RuleSet.model_validate(data)
     except ValidationError as exc:
-        return [f"{'.'.join(str(p) for p in e['loc']) or 'rule_set'}: {e['msg']}"
-                for e in exc.errors()]
+        return [
+            f"{'.'.join(str(p) for p in e['loc']) or 'rule_set'}: {e['msg']}" for e in exc.errors()
+        ]
     return []
 
 
@@ -252,7 +281,7 @@ class Override(BaseModel):
     add_criteria: tuple[Criterion, ...] = ()
     bands: tuple[Band, ...] | None = None
     score_table: ScoreTable | None = None
-    policy: dict[str, Any] = Field(default_factory=dict)     # merged key by key
+    policy: dict[str, Any] = Field(default_factory=dict)  # merged key by key
     deadlines: dict[str, Any] = Field(default_factory=dict)  # merged key by key, content not read
 
 
@@ -272,8 +301,10 @@ def apply_override(base: RuleSet, override: Override | Mapping[str, Any]) -> Rul
     if not isinstance(override, Override):
         override = Override.model_validate(override)
     if base.province_code is not None and base.province_code != override.province_code:
-        raise ValueError(f"rule set of province {base.province_code} cannot take an override for "
-                         f"province {override.province_code}")
+        raise ValueError(
+            f"rule set of province {base.province_code} cannot take an override for "
+            f"province {override.province_code}"
+        )
     body = base.model_dump(mode="json")
     body["province_code"] = override.province_code
     if override.version is not None:
@@ -297,11 +328,15 @@ def national_floor_problems(rules: RuleSet) -> list[str]:
     problems = []
     for c in checklist(rules.subject_type):
         if c.id not in own:
-            problems.append(f"criteria: tỉnh không được bỏ tiêu chí quốc gia {c.id} / a province "
-                            f"cannot drop the national criterion {c.id} ({c.label_en})")
+            problems.append(
+                f"criteria: tỉnh không được bỏ tiêu chí quốc gia {c.id} / a province "
+                f"cannot drop the national criterion {c.id} ({c.label_en})"
+            )
         elif own[c.id].kind is not c.kind or own[c.id].measure is not c.measure:
-            problems.append(f"criteria: tiêu chí quốc gia {c.id} phải giữ loại {c.kind.value} / the "
-                            f"national criterion {c.id} must keep its kind {c.kind.value}")
+            problems.append(
+                f"criteria: tiêu chí quốc gia {c.id} phải giữ loại {c.kind.value} / the "
+                f"national criterion {c.id} must keep its kind {c.kind.value}"
+            )
     return problems
 
 
@@ -310,6 +345,8 @@ def registration_window_reasons(rules: RuleSet, day: date) -> list[str]:
     start, end = rules.policy.registration_window.bounds(rules.year)
     if start <= day <= end:
         return []
-    return [f"Ngoài thời hạn đăng ký năm {rules.year}: từ {start:%d/%m/%Y} đến {end:%d/%m/%Y} "
-            f"(ngày đăng ký {day:%d/%m/%Y}) / outside the {rules.year} registration window "
-            f"{start.isoformat()} to {end.isoformat()} (registered on {day.isoformat()})"]
+    return [
+        f"Ngoài thời hạn đăng ký năm {rules.year}: từ {start:%d/%m/%Y} đến {end:%d/%m/%Y} "
+        f"(ngày đăng ký {day:%d/%m/%Y}) / outside the {rules.year} registration window "
+        f"{start.isoformat()} to {end.isoformat()} (registered on {day.isoformat()})"
+    ]

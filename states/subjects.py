@@ -38,29 +38,42 @@ MANAGING_LEVEL_OF: dict[str, ManagingLevel] = {m.value: m for m in ManagingLevel
 # in the words an official reads; everything else is accepted.
 UNIT_KINDS: dict[SubjectType, dict[str, str | None]] = {
     SubjectType.KDC: {
-        "thon": None, "lang": None, "ap": None, "ban": None, "to_dan_pho": None,
-        "khu_pho": None, "other": None,
+        "thon": None,
+        "lang": None,
+        "ap": None,
+        "ban": None,
+        "to_dan_pho": None,
+        "khu_pho": None,
+        "other": None,
     },
     SubjectType.XA: {"xa": None, "phuong": None, "dac_khu": None},
     SubjectType.CQ: {
-        "state_body": None, "public_unit": None, "funded_organisation": None,
+        "state_body": None,
+        "public_unit": None,
+        "funded_organisation": None,
         "armed_forces": "Đơn vị lực lượng vũ trang không thuộc đối tượng xét công nhận "
-                        "/ armed-forces units are not assessed",
+        "/ armed-forces units are not assessed",
     },
     SubjectType.DN: {
-        "large": None, "medium": None,
+        "large": None,
+        "medium": None,
         "small": "Doanh nghiệp nhỏ không thuộc đối tượng xét công nhận "
-                 "/ small enterprises are not assessed",
+        "/ small enterprises are not assessed",
         "micro": "Doanh nghiệp siêu nhỏ không thuộc đối tượng xét công nhận "
-                 "/ micro enterprises are not assessed",
+        "/ micro enterprises are not assessed",
     },
     SubjectType.CSGD: {
-        "lower_secondary": None, "upper_secondary": None, "multi_level": None,
-        "vocational": None, "college": None, "university": None, "continuing_education": None,
+        "lower_secondary": None,
+        "upper_secondary": None,
+        "multi_level": None,
+        "vocational": None,
+        "college": None,
+        "university": None,
+        "continuing_education": None,
         "primary": "Trường tiểu học không thuộc đối tượng xét công nhận "
-                   "/ primary schools are not assessed",
+        "/ primary schools are not assessed",
         "kindergarten": "Trường mẫu giáo, mầm non không thuộc đối tượng xét công nhận "
-                        "/ kindergartens are not assessed",
+        "/ kindergartens are not assessed",
         "creche": "Nhà trẻ không thuộc đối tượng xét công nhận / crèches are not assessed",
     },
 }
@@ -79,8 +92,10 @@ def kind_problem(subject_type: SubjectType, kind: str) -> str | None:
     kinds = UNIT_KINDS[subject_type]
     if kind not in kinds:
         allowed = ", ".join(k for k, why in kinds.items() if why is None)
-        return (f"Loại đơn vị '{kind}' không hợp lệ cho {subject_type.value} "
-                f"/ unknown kind '{kind}' for {subject_type.value}; use one of: {allowed}")
+        return (
+            f"Loại đơn vị '{kind}' không hợp lệ cho {subject_type.value} "
+            f"/ unknown kind '{kind}' for {subject_type.value}; use one of: {allowed}"
+        )
     return kinds[kind]
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Targets:
     registration_pct: int = 100  # of the units of the territory
-    recognition_pct: int = 80    # of the dossiers registered for the year
+    recognition_pct: int = 80  # of the dossiers registered for the year
 
 
 DEFAULT = Targets()

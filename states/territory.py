@@ -63,8 +63,10 @@ def parse_territory(text: str) -> tuple[int, int | None]:
     text = text.strip()
     kind, _, code = text.partition(":") if ":" in text else ("", "", text)
     if not code.isdigit():
-        raise ValueError(f"'{text}' is not a territory code: use a province code like 51 "
-                         "or a commune code like 21211")
+        raise ValueError(
+            f"'{text}' is not a territory code: use a province code like 51 "
+            "or a commune code like 21211"
+        )
     if kind == "commune" or (not kind and len(code) == 5):
         c = commune(int(code))
         if c is None:

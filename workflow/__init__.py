@@ -12,8 +12,10 @@ def __getattr__(name: str) -> Any:
     # Lazy: importing a submodule (workflow.models from a migration) must not load the engine.
     if name in ("fire", "allowed_actions", "get"):
         from workflow import engine
+
         return getattr(engine, name)
     if name == "register":
         from workflow.registration import register
+
         return register
     raise AttributeError(name)

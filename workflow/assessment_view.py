@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from states.assessment import CriterionResult, assessment_reasons, judge, pct_result
 from states.criteria import KIND_LABELS, Criterion, EngineMeasure
 from states.rulesets import RuleSet
-from states.scoring import CLASS_LABELS, MovementClass, ScoreTable, sheet_total, score_sheet_reasons
+from states.scoring import CLASS_LABELS, MovementClass, ScoreTable, score_sheet_reasons, sheet_total
 from states.subjects import SubjectType
 from workflow import engine as wf
 from workflow import rulesets
@@ -44,13 +44,18 @@ def _counted(c: Criterion, counts: UnitCounts | None) -> CriterionResult | None:
     managed, registered, recognised = counts
     numerator = registered if c.measure is EngineMeasure.UNITS_REGISTERED else recognised
     if managed == 0:
-        return CriterionResult(c, False, "xã chưa khai báo đơn vị nào thuộc phạm vi quản lý",
-                               "the commune manages no declared units")
+        return CriterionResult(
+            c,
+            False,
+            "xã chưa khai báo đơn vị nào thuộc phạm vi quản lý",
+            "the commune manages no declared units",
+        )
     return pct_result(c, numerator, managed)
 
 
-def side_by_side(dossier: Mapping[str, Any], rules: RuleSet,
-                 unit_counts: UnitCounts | None = None) -> dict[str, Any]:
+def side_by_side(
+    dossier: Mapping[str, Any], rules: RuleSet, unit_counts: UnitCounts | None = None
+) -> dict[str, Any]:
     """Per criterion: id, labels, kind, the unit's answer, the verified answer, whether it is met
     (judged on the verified answer once there is one, else on the unit's) and why; per score item:
     the unit's points, the superior's points, the maximum; the totals and the class."""
@@ -67,29 +72,41 @@ def side_by_side(dossier: Mapping[str, Any], rules: RuleSet,
         else:
             result, judged_on = _result(c, self_answer), "self"
         kind_vi, kind_en = KIND_LABELS[c.kind]
-        criteria.append({
-            "id": c.id, "kind": c.kind.value, "kind_label_vi": kind_vi, "kind_label_en": kind_en,
-            "label_vi": c.label_vi, "label_en": c.label_en,
-            "counted_by_engine": c.measure is not None,
-            "self": self_answer, "verified": verified_answer,
-            "met": None if result is None else result.met,
-            "judged_on": None if result is None else judged_on,
-            "detail_vi": None if result is None else result.detail_vi,
-            "detail_en": None if result is None else result.detail_en,
-        })
+        criteria.append(
+            {
+                "id": c.id,
+                "kind": c.kind.value,
+                "kind_label_vi": kind_vi,
+                "kind_label_en": kind_en,
+                "label_vi": c.label_vi,
+                "label_en": c.label_en,
+                "counted_by_engine": c.measure is not None,
+                "self": self_answer,
+                "verified": verified_answer,
+                "met": None if result is None else result.met,
+                "judged_on": None if result is None else judged_on,
+                "detail_vi": None if result is None else result.detail_vi,
+                "detail_en": None if result is None else result.detail_en,
+            }
+        )
     out: dict[str, Any] = {
-        "dossier_id": dossier.get("id"), "subject_type": dossier.get("subject_type"),
-        "state": dossier.get("state"), "rule_set_version": rules.version,
+        "dossier_id": dossier.get("id"),
+        "subject_type": dossier.get("subject_type"),
+        "state": dossier.get("state"),
+        "rule_set_version": rules.version,
         "criteria": criteria,
         "criteria_met": sum(1 for c in criteria if c["met"] is True),
         "criteria_total": len(criteria),
-        "scores": None, "self_total": None, "verified_total": None,
+        "scores": None,
+        "self_total": None,
+        "verified_total": None,
         "total_score": dossier.get("total_score"),
         "classification": _class(dossier.get("classification")),
     }
     if rules.score_table is not None:
-        out.update(_scores(rules.score_table, dossier.get("self_scores"),
-                           dossier.get("verified_scores")))
+        out.update(
+            _scores(rules.score_table, dossier.get("self_scores"), dossier.get("verified_scores"))
+        )
     return out
 
 
@@ -112,16 +129,25 @@ def _scores(table: ScoreTable, own: Any, verified: Any) -> dict[str, Any]:
     rows = []
     for item in table.items:
         for it, parent in ((item, None), *((s, item.id) for s in item.sub_items)):
-            rows.append({
-                "id": it.id, "code": it.code, "parent": parent, "label_vi": it.label_vi,
-                "label_en": it.label_en, "max": it.max_points,
-                "granted_on_recognition": it.granted_on_recognition,
-                "self": own.get(it.id) if own is not None else None,
-                "verified": verified.get(it.id) if verified is not None else None,
-            })
-    return {"scores": rows, "max_total": table.total,
-            "self_total": None if own is None else _number(sheet_total(table, own)),
-            "verified_total": None if verified is None else _number(sheet_total(table, verified))}
+            rows.append(
+                {
+                    "id": it.id,
+                    "code": it.code,
+                    "parent": parent,
+                    "label_vi": it.label_vi,
+                    "label_en": it.label_en,
+                    "max": it.max_points,
+                    "granted_on_recognition": it.granted_on_recognition,
+                    "self": own.get(it.id) if own is not None else None,
+                    "verified": verified.get(it.id) if verified is not None else None,
+                }
+            )
+    return {
+        "scores": rows,
+        "max_total": table.total,
+        "self_total": None if own is None else _number(sheet_total(table, own)),
+        "verified_total": None if verified is None else _number(sheet_total(table, verified)),
+    }
 
 
 def view(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:
@@ -129,6 +155,9 @@ def view(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:
     with read_connection(engine) as conn:
         dossier = wf.load(conn, dossier_id)
         rules = rulesets.load(conn, dossier["rule_set_id"])
-        counts = (commune_unit_counts(conn, dossier)
-                  if dossier["subject_type"] == SubjectType.XA.value else None)
+        counts = (
+            commune_unit_counts(conn, dossier)
+            if dossier["subject_type"] == SubjectType.XA.value
+            else None
+        )
     return side_by_side(dossier, rules, counts)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, bindparam, insert, select, type_coerce
 
-from states.lifecycle import INITIAL, State, TRANSITION_BY_EVENT, Event
+from states.lifecycle import INITIAL, TRANSITION_BY_EVENT, Event, State
 from workflow import jsontext
 from workflow.models import AuditEvent, Dossier
 from workflow.prepared import Prepared, utc_text
@@ -25,12 +25,29 @@ dossier_table = Dossier.__table__
 GENESIS = "0" * 64
 REGISTER = "register"
 
-HASHED_FIELDS = ("dossier_id", "seq", "event", "from_state", "to_state", "version", "actor_id",
-                 "actor_name", "role", "payload", "reason", "at", "request_id", "rule_set_id")
+HASHED_FIELDS = (
+    "dossier_id",
+    "seq",
+    "event",
+    "from_state",
+    "to_state",
+    "version",
+    "actor_id",
+    "actor_name",
+    "role",
+    "payload",
+    "reason",
+    "at",
+    "request_id",
+    "rule_set_id",
+)
 
 AUDIT_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
-INSERT = Prepared(insert(audit_table).values(  # built once: see workflow/prepared.py
-    {name: bindparam(name) for name in AUDIT_COLUMNS}))
+INSERT = Prepared(
+    insert(audit_table).values(  # built once: see workflow/prepared.py
+        {name: bindparam(name) for name in AUDIT_COLUMNS}
+    )
+)
 
 
 canonical_json = jsontext.canonical
@@ -64,16 +81,42 @@ def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + jsontext.canonical_utf8(fields)).hexdigest()
 
 
-def record(*, dossier_id: int, seq: int, prev_hash: str, event: str, from_state: str | None,
-           to_state: str | None, version: int, actor_id: int | None, actor_name: str, role: str,
-           payload: dict[str, Any], reason: str | None, at: datetime, request_id: str | None,
-           rule_set_id: int) -> tuple[dict[str, Any], str]:
+def record(
+    *,
+    dossier_id: int,
+    seq: int,
+    prev_hash: str,
+    event: str,
+    from_state: str | None,
+    to_state: str | None,
+    version: int,
+    actor_id: int | None,
+    actor_name: str,
+    role: str,
+    payload: dict[str, Any],
+    reason: str | None,
+    at: datetime,
+    request_id: str | None,
+    rule_set_id: int,
+) -> tuple[dict[str, Any], str]:
     """The audit row to insert (every column of ``AUDIT_COLUMNS``) and its hash: ``row_hash``
     of that row, with the hashed fields built once (tests/engine/test_audit.py holds them equal)."""
-    fields = dict(dossier_id=dossier_id, seq=seq, event=event, from_state=from_state,
-                  to_state=to_state, version=version, actor_id=actor_id, actor_name=actor_name,
-                  role=role, payload=canonical_json(payload), reason=reason, at=_at_text(at),
-                  request_id=request_id, rule_set_id=rule_set_id)
+    fields = dict(
+        dossier_id=dossier_id,
+        seq=seq,
+        event=event,
+        from_state=from_state,
+        to_state=to_state,
+        version=version,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        role=role,
+        payload=canonical_json(payload),
+        reason=reason,
+        at=_at_text(at),
+        request_id=request_id,
+        rule_set_id=rule_set_id,
+    )
     digest = _digest(prev_hash, fields)
     return {**fields, "at": at, "prev_hash": prev_hash, "hash": digest}, digest
 
@@ -93,8 +136,10 @@ def insert_after(moved):
     the data-modifying CTE ``moved`` returned, so that the row exists exactly when the dossier
     moved (workflow/engine.py, workflow/registration.py). The psycopg dialect renders each
     typed parameter with its cast."""
-    values = [moved.c.id if c == "dossier_id" else bindparam(_PREFIX + c, type_=audit_table.c[c].type)
-              for c in AUDIT_COLUMNS]
+    values = [
+        moved.c.id if c == "dossier_id" else bindparam(_PREFIX + c, type_=audit_table.c[c].type)
+        for c in AUDIT_COLUMNS
+    ]
     return insert(audit_table).from_select(list(AUDIT_COLUMNS), select(*values).select_from(moved))
 
 
@@ -134,47 +179,84 @@ def verify_dossier(dossier: dict[str, Any], rows: list[dict[str, Any]]) -> list[
     prev = GENESIS
     for expected_seq, r in enumerate(rows, start=1):
         if r["seq"] != expected_seq:
-            findings.append(Finding(did, r["seq"], f"expected row {expected_seq} here, found "
-                                                   f"row {r['seq']}: a row was removed or inserted"))
+            findings.append(
+                Finding(
+                    did,
+                    r["seq"],
+                    f"expected row {expected_seq} here, found "
+                    f"row {r['seq']}: a row was removed or inserted",
+                )
+            )
             break
         if r["prev_hash"] != prev:
-            findings.append(Finding(did, r["seq"], "the link to the previous row is broken: "
-                                                   "rows were reordered, removed or inserted"))
+            findings.append(
+                Finding(
+                    did,
+                    r["seq"],
+                    "the link to the previous row is broken: "
+                    "rows were reordered, removed or inserted",
+                )
+            )
             break
         if row_hash(prev, r) != r["hash"]:
-            findings.append(Finding(did, r["seq"], "the row's content does not match its hash: "
-                                                   "it was edited"))
+            findings.append(
+                Finding(did, r["seq"], "the row's content does not match its hash: it was edited")
+            )
             break
         prev = r["hash"]
     if findings:
         return findings
     if len(rows) != dossier["audit_seq"] or prev != dossier["audit_head"]:
-        findings.append(Finding(did, len(rows), f"the trail has {len(rows)} rows but the dossier "
-                                                f"records {dossier['audit_seq']}: rows are missing "
-                                                "at the end, or the head was altered"))
+        findings.append(
+            Finding(
+                did,
+                len(rows),
+                f"the trail has {len(rows)} rows but the dossier "
+                f"records {dossier['audit_seq']}: rows are missing "
+                "at the end, or the head was altered",
+            )
+        )
         return findings
     state, version = _replay(rows)
     if state != dossier["state"] or version != dossier["version"]:
-        findings.append(Finding(did, None, f"replaying the trail gives state {state} version "
-                                           f"{version}, the dossier says {dossier['state']} "
-                                           f"version {dossier['version']}"))
+        findings.append(
+            Finding(
+                did,
+                None,
+                f"replaying the trail gives state {state} version "
+                f"{version}, the dossier says {dossier['state']} "
+                f"version {dossier['version']}",
+            )
+        )
     return findings
 
 
-_TRAIL_COLUMNS = [audit_table.c[name] for name in ("dossier_id", *HASHED_FIELDS[1:], "prev_hash", "hash")]
+_TRAIL_COLUMNS = [
+    audit_table.c[name] for name in ("dossier_id", *HASHED_FIELDS[1:], "prev_hash", "hash")
+]
 # Read on the driver's cursor (workflow/prepared.py): a million rows through SQLAlchemy's row
 # objects cost more than hashing them.
-_TRAILS = Prepared(select(*[type_coerce(c, String).label("at") if c.name == "at" else c
-                           for c in _TRAIL_COLUMNS])
-                   .where(audit_table.c.dossier_id.between(bindparam("lo"), bindparam("hi")))
-                   .order_by(audit_table.c.dossier_id, audit_table.c.seq, audit_table.c.id))
+_TRAILS = Prepared(
+    select(*[type_coerce(c, String).label("at") if c.name == "at" else c for c in _TRAIL_COLUMNS])
+    .where(audit_table.c.dossier_id.between(bindparam("lo"), bindparam("hi")))
+    .order_by(audit_table.c.dossier_id, audit_table.c.seq, audit_table.c.id)
+)
 
 
-def verify(conn: Connection, dossier_id: int | None = None, batch: int = 1000,
-           id_range: tuple[int, int] | None = None) -> tuple[int, list[Finding]]:
+def verify(
+    conn: Connection,
+    dossier_id: int | None = None,
+    batch: int = 1000,
+    id_range: tuple[int, int] | None = None,
+) -> tuple[int, list[Finding]]:
     """Check every dossier's chain (or one, or ids in [lo, hi]); returns (checked, findings)."""
-    q = select(dossier_table.c.id, dossier_table.c.state, dossier_table.c.version,
-               dossier_table.c.audit_seq, dossier_table.c.audit_head).order_by(dossier_table.c.id)
+    q = select(
+        dossier_table.c.id,
+        dossier_table.c.state,
+        dossier_table.c.version,
+        dossier_table.c.audit_seq,
+        dossier_table.c.audit_head,
+    ).order_by(dossier_table.c.id)
     if dossier_id is not None:
         q = q.where(dossier_table.c.id == dossier_id)
     last_id = 0
@@ -184,8 +266,9 @@ def verify(conn: Connection, dossier_id: int | None = None, batch: int = 1000,
     checked = 0
     findings: list[Finding] = []
     while True:
-        dossiers = [r._asdict() for r in conn.execute(
-            q.where(dossier_table.c.id > last_id).limit(batch))]
+        dossiers = [
+            r._asdict() for r in conn.execute(q.where(dossier_table.c.id > last_id).limit(batch))
+        ]
         if not dossiers:
             break
         ids = [d["id"] for d in dossiers]
@@ -222,7 +305,9 @@ def verify_parallel(engine, workers: int | None = None) -> tuple[int, list[Findi
 
     workers = workers or os.cpu_count() or 1
     with engine.connect() as conn:
-        lo, hi = conn.execute(select(func.min(dossier_table.c.id), func.max(dossier_table.c.id))).one()
+        lo, hi = conn.execute(
+            select(func.min(dossier_table.c.id), func.max(dossier_table.c.id))
+        ).one()
     if lo is None:
         return 0, []
     if workers == 1 or hi - lo < 10_000:
@@ -240,6 +325,9 @@ def verify_parallel(engine, workers: int | None = None) -> tuple[int, list[Findi
 
 
 def trail(conn: Connection, dossier_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(select(audit_table).where(audit_table.c.dossier_id == dossier_id)
-                        .order_by(audit_table.c.seq))
+    rows = conn.execute(
+        select(audit_table)
+        .where(audit_table.c.dossier_id == dossier_id)
+        .order_by(audit_table.c.seq)
+    )
     return [dict(r._mapping) for r in rows]

@@ -13,8 +13,9 @@ import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Engine, insert
 
@@ -74,19 +75,31 @@ def _units(engine: Engine, n: int) -> list[dict[str, Any]]:
     for i in range(n):
         c = communes[i % len(communes)]
         kdc = i % 2 == 0
-        rows.append({"name": f"bench unit {i}", "subject_type": "KDC" if kdc else "DN",
-                     "kind": "thon" if kdc else "medium", "province_code": PROVINCE,
-                     "commune_code": c.code, "managing_level": "commune" if kdc else "province",
-                     "created_at": now})
+        rows.append(
+            {
+                "name": f"bench unit {i}",
+                "subject_type": "KDC" if kdc else "DN",
+                "kind": "thon" if kdc else "medium",
+                "province_code": PROVINCE,
+                "commune_code": c.code,
+                "managing_level": "commune" if kdc else "province",
+                "created_at": now,
+            }
+        )
     t = Unit.__table__
     with write_transaction(engine) as conn:
-        ids = [r[0] for r in conn.execute(insert(t).returning(t.c.id), rows)] if engine.dialect.name != "sqlite" \
+        ids = (
+            [r[0] for r in conn.execute(insert(t).returning(t.c.id), rows)]
+            if engine.dialect.name != "sqlite"
             else None
+        )
         if ids is None:
             ids = []
             for chunk in range(0, len(rows), 500):
-                ids.extend(conn.execute(insert(t).returning(t.c.id), r).scalar_one()
-                           for r in rows[chunk:chunk + 500])
+                ids.extend(
+                    conn.execute(insert(t).returning(t.c.id), r).scalar_one()
+                    for r in rows[chunk : chunk + 500]
+                )
     for row, uid in zip(rows, ids):
         row["id"] = uid
     return rows
@@ -95,7 +108,9 @@ def _units(engine: Engine, n: int) -> list[dict[str, Any]]:
 def _seat(role: Role, unit: dict[str, Any], level: str) -> Actor:
     # Seats are built in memory: the engine checks the seat, not a users table.
     if role is Role.UNIT:
-        return Actor(None, "bench unit", role, unit["province_code"], unit["commune_code"], unit["id"])
+        return Actor(
+            None, "bench unit", role, unit["province_code"], unit["commune_code"], unit["id"]
+        )
     commune = unit["commune_code"] if level == "commune" else None
     return Actor(None, f"bench {role.value}", role, unit["province_code"], commune)
 
@@ -120,8 +135,13 @@ def _actors(units: list[dict[str, Any]]) -> dict[int, list[Actor]]:
         seats = []
         for event in EVENTS:
             # Only the unit's own seat names the unit; a reviewer's is its commune's or province's.
-            key = (event, unit["province_code"], unit["commune_code"], unit["managing_level"],
-                   unit["id"] if event is Event.SUBMIT_SELF_SCORE else None)
+            key = (
+                event,
+                unit["province_code"],
+                unit["commune_code"],
+                unit["managing_level"],
+                unit["id"] if event is Event.SUBMIT_SELF_SCORE else None,
+            )
             if key not in shared:
                 shared[key] = _actor(event, unit)
             seats.append(shared[key])
@@ -129,8 +149,12 @@ def _actors(units: list[dict[str, Any]]) -> dict[int, list[Actor]]:
     return out
 
 
-def _walk(url: str, year: int, chunk: list[dict[str, Any]],
-          payload: Callable[[Event, str], dict[str, Any]]) -> tuple[float, float, list[float]]:
+def _walk(
+    url: str,
+    year: int,
+    chunk: list[dict[str, Any]],
+    payload: Callable[[Event, str], dict[str, Any]],
+) -> tuple[float, float, list[float]]:
     """One worker, holding one connection as a real worker would: register its units, then
     walk each dossier to recognised, a transaction per operation. Returns (start, end,
     latencies) on the system-wide monotonic clock so that workers' spans can be joined."""
@@ -143,8 +167,10 @@ def _walk(url: str, year: int, chunk: list[dict[str, Any]],
     # starts, like the payloads, so that the timed loop is the engine's work alone.
     actors = _actors(chunk)
     own = EVENTS.index(Event.SUBMIT_SELF_SCORE)  # the unit's representative registers, too
-    registrations = [(actors[unit["id"]][own], examples.registration_payload(unit["subject_type"]))
-                     for unit in chunk]
+    registrations = [
+        (actors[unit["id"]][own], examples.registration_payload(unit["subject_type"]))
+        for unit in chunk
+    ]
     start = time.perf_counter()
     with checkpointing(engine), engine.connect() as conn, holding(conn):
         for unit, (registrant, declared) in zip(chunk, registrations):
@@ -156,8 +182,9 @@ def _walk(url: str, year: int, chunk: list[dict[str, Any]],
             version = 1
             for event, actor in zip(EVENTS, actors[unit["id"]]):
                 t0 = time.perf_counter()
-                d = wf.fire(did, event, actor, payload(event, unit["subject_type"]),
-                            version, engine=engine)
+                d = wf.fire(
+                    did, event, actor, payload(event, unit["subject_type"]), version, engine=engine
+                )
                 local.append(time.perf_counter() - t0)
                 version = d["version"]
     end = time.perf_counter()
@@ -165,8 +192,12 @@ def _walk(url: str, year: int, chunk: list[dict[str, Any]],
     return start, end, local
 
 
-def _threads(url: str, year: int, chunks: list[list[dict[str, Any]]],
-             payload: Callable[[Event, str], dict[str, Any]]) -> list[tuple[float, float, list[float]]]:
+def _threads(
+    url: str,
+    year: int,
+    chunks: list[list[dict[str, Any]]],
+    payload: Callable[[Event, str], dict[str, Any]],
+) -> list[tuple[float, float, list[float]]]:
     """One process of the benchmark: a worker thread per chunk, each with its own connection."""
     spans: list[Any] = [None] * len(chunks)
     failures: list[BaseException] = []
@@ -187,9 +218,14 @@ def _threads(url: str, year: int, chunks: list[list[dict[str, Any]]],
     return spans
 
 
-def run(db: str = "sqlite", dossiers: int = 2000, connections: int = 1, year: int | None = None,
-        payload: Callable[[Event, str], dict[str, Any]] = bench_payload,
-        processes: int | None = None) -> dict[str, Any]:
+def run(
+    db: str = "sqlite",
+    dossiers: int = 2000,
+    connections: int = 1,
+    year: int | None = None,
+    payload: Callable[[Event, str], dict[str, Any]] = bench_payload,
+    processes: int | None = None,
+) -> dict[str, Any]:
     """K workers, each a thread with its own connection, spread over one process per core (or
     ``processes``), as a threaded server runs its requests over a connection pool: a worker
     waiting on the database leaves its interpreter to another, and no more processes compete
@@ -214,59 +250,99 @@ def run(db: str = "sqlite", dossiers: int = 2000, connections: int = 1, year: in
 
         groups = [chunks[i::p] for i in range(p)]
         with multiprocessing.get_context("fork").Pool(p) as pool:
-            spans = [span for group in pool.starmap(_threads, [(url, year, g, payload)
-                                                               for g in groups])
-                     for span in group]
+            spans = [
+                span
+                for group in pool.starmap(_threads, [(url, year, g, payload) for g in groups])
+                for span in group
+            ]
     seconds = max(s[1] for s in spans) - min(s[0] for s in spans)
     latencies = [x for s in spans for x in s[2]]
     ops = len(latencies)
     q = statistics.quantiles(latencies, n=100) if ops >= 100 else [max(latencies)] * 99
-    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    return {"workload": "lifecycle", "db": db, "dossiers": dossiers, "connections": k,
-            "processes": p, "operations": ops, "seconds": round(seconds, 3),
-            "ops_per_s": round(ops / seconds, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000, 3), "p99_ms": round(q[98] * 1000, 3),
-            "peak_rss_mb": round(rss / 1024, 1)}
+    rss = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    return {
+        "workload": "lifecycle",
+        "db": db,
+        "dossiers": dossiers,
+        "connections": k,
+        "processes": p,
+        "operations": ops,
+        "seconds": round(seconds, 3),
+        "ops_per_s": round(ops / seconds, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 3),
+        "p99_ms": round(q[98] * 1000, 3),
+        "peak_rss_mb": round(rss / 1024, 1),
+    }
 
 
 def seed_trails(engine: Engine, dossiers: int, *, chunk: int = 2000) -> int:
     """Recognised dossiers with complete, valid five-row trails, inserted in bulk; returns the
     number of audit rows."""
+    from states.subjects import SubjectType
     from workflow import audit, rulesets
     from workflow.models import AuditEvent, Dossier
-    from states.subjects import SubjectType
 
     units = _units(engine, dossiers)
     now = datetime(2026, 11, 12, 2, 0, tzinfo=UTC)
     with write_transaction(engine) as conn:
         rule_set_id, _ = rulesets.in_force(conn, PROVINCE, 2026, SubjectType.KDC)
-    path = [(audit.REGISTER, None, "registered"), ("submit_self_score", "registered", "self_scored"),
-            ("commune_approve", "self_scored", "commune_reviewed"),
-            ("police_verify", "commune_reviewed", "police_verified"),
-            ("recognise", "police_verified", "recognised")]
+    path = [
+        (audit.REGISTER, None, "registered"),
+        ("submit_self_score", "registered", "self_scored"),
+        ("commune_approve", "self_scored", "commune_reviewed"),
+        ("police_verify", "commune_reviewed", "police_verified"),
+        ("recognise", "police_verified", "recognised"),
+    ]
     rows = 0
     for start in range(0, dossiers, chunk):
-        batch_units = units[start:start + chunk]
+        batch_units = units[start : start + chunk]
         dossier_rows, trail_rows = [], []
         for unit in batch_units:
             prev = audit.GENESIS
             for seq, (event, src, dst) in enumerate(path, start=1):
-                record = {"dossier_id": unit["id"], "seq": seq, "event": event, "from_state": src,
-                          "to_state": dst, "version": seq, "actor_id": None, "actor_name": "bench",
-                          "role": "ubnd", "payload": "{}", "reason": None, "at": now,
-                          "request_id": None, "rule_set_id": rule_set_id}
+                record = {
+                    "dossier_id": unit["id"],
+                    "seq": seq,
+                    "event": event,
+                    "from_state": src,
+                    "to_state": dst,
+                    "version": seq,
+                    "actor_id": None,
+                    "actor_name": "bench",
+                    "role": "ubnd",
+                    "payload": "{}",
+                    "reason": None,
+                    "at": now,
+                    "request_id": None,
+                    "rule_set_id": rule_set_id,
+                }
                 digest = audit.row_hash(prev, record)
                 trail_rows.append({**record, "prev_hash": prev, "hash": digest})
                 prev = digest
-            dossier_rows.append({"id": unit["id"], "unit_id": unit["id"], "year": 2026,
-                                 "state": "recognised", "version": len(path),
-                                 "rule_set_id": rule_set_id, "subject_type": unit["subject_type"],
-                                 "managing_level": unit["managing_level"],
-                                 "province_code": unit["province_code"],
-                                 "commune_code": unit["commune_code"], "returns": {},
-                                 "audit_seq": len(path), "audit_head": prev, "created_at": now,
-                                 "updated_at": now, "escalation_level": 0, "step_seq": len(path)})
+            dossier_rows.append(
+                {
+                    "id": unit["id"],
+                    "unit_id": unit["id"],
+                    "year": 2026,
+                    "state": "recognised",
+                    "version": len(path),
+                    "rule_set_id": rule_set_id,
+                    "subject_type": unit["subject_type"],
+                    "managing_level": unit["managing_level"],
+                    "province_code": unit["province_code"],
+                    "commune_code": unit["commune_code"],
+                    "returns": {},
+                    "audit_seq": len(path),
+                    "audit_head": prev,
+                    "created_at": now,
+                    "updated_at": now,
+                    "escalation_level": 0,
+                    "step_seq": len(path),
+                }
+            )
         with write_transaction(engine) as conn:
             conn.execute(insert(Dossier.__table__), dossier_rows)
             conn.execute(insert(AuditEvent.__table__), trail_rows)
@@ -286,10 +362,16 @@ def run_verify(db: str = "sqlite", events: int = 1_000_000) -> dict[str, Any]:
     checked, findings = audit.verify_parallel(engine)
     seconds = time.perf_counter() - t0
     engine.dispose()
-    return {"workload": "verify", "db": db, "events": rows, "dossiers": checked,
-            "findings": len(findings), "seconds": round(seconds, 3),
-            "events_per_s": round(rows / seconds, 1),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {
+        "workload": "verify",
+        "db": db,
+        "events": rows,
+        "dossiers": checked,
+        "findings": len(findings),
+        "seconds": round(seconds, 3),
+        "events_per_s": round(rows / seconds, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
 
 
 def run_floor(db: str = "sqlite", dossiers: int = 2000) -> dict[str, Any]:
@@ -309,8 +391,9 @@ def run_floor(db: str = "sqlite", dossiers: int = 2000) -> dict[str, Any]:
         mark, lock = "%s", " FOR UPDATE"
         begin = commit = None
     else:
-        conn = sqlite3.connect(os.path.join(tempfile.mkdtemp(prefix="dossier-floor-"), "f.db"),
-                               isolation_level=None)
+        conn = sqlite3.connect(
+            os.path.join(tempfile.mkdtemp(prefix="dossier-floor-"), "f.db"), isolation_level=None
+        )
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         mark, lock = "?", ""
@@ -319,12 +402,17 @@ def run_floor(db: str = "sqlite", dossiers: int = 2000) -> dict[str, Any]:
     cur.execute("DROP TABLE IF EXISTS floor_audit")
     cur.execute("DROP TABLE IF EXISTS floor_dossier")
     cur.execute("CREATE TABLE floor_dossier (id INTEGER PRIMARY KEY, state TEXT, version INTEGER)")
-    cur.execute("CREATE TABLE floor_audit (id SERIAL PRIMARY KEY, dossier_id INTEGER, event TEXT, "
-                "payload TEXT)" if db == "postgres" else
-                "CREATE TABLE floor_audit (id INTEGER PRIMARY KEY, dossier_id INTEGER, event TEXT, "
-                "payload TEXT)")
-    cur.executemany(f"INSERT INTO floor_dossier VALUES ({mark}, 'registered', 1)",
-                    [(i,) for i in range(1, dossiers + 1)])
+    cur.execute(
+        "CREATE TABLE floor_audit (id SERIAL PRIMARY KEY, dossier_id INTEGER, event TEXT, "
+        "payload TEXT)"
+        if db == "postgres"
+        else "CREATE TABLE floor_audit (id INTEGER PRIMARY KEY, dossier_id INTEGER, event TEXT, "
+        "payload TEXT)"
+    )
+    cur.executemany(
+        f"INSERT INTO floor_dossier VALUES ({mark}, 'registered', 1)",
+        [(i,) for i in range(1, dossiers + 1)],
+    )
     conn.commit()
     latencies = []
     for i in range(1, dossiers + 1):
@@ -334,10 +422,16 @@ def run_floor(db: str = "sqlite", dossiers: int = 2000) -> dict[str, Any]:
                 cur.execute(begin)
             cur.execute(f"SELECT state, version FROM floor_dossier WHERE id = {mark}{lock}", (i,))
             _, version = cur.fetchone()
-            cur.execute(f"UPDATE floor_dossier SET state = 'x', version = {mark} WHERE id = {mark} "
-                        f"AND version = {mark}", (version + 1, i, version))
-            cur.execute(f"INSERT INTO floor_audit (dossier_id, event, payload) VALUES ({mark}, 'e', "
-                        f"{mark})", (i, payload))
+            cur.execute(
+                f"UPDATE floor_dossier SET state = 'x', version = {mark} WHERE id = {mark} "
+                f"AND version = {mark}",
+                (version + 1, i, version),
+            )
+            cur.execute(
+                f"INSERT INTO floor_audit (dossier_id, event, payload) VALUES ({mark}, 'e', "
+                f"{mark})",
+                (i, payload),
+            )
             if commit:
                 cur.execute(commit)
             else:
@@ -345,6 +439,11 @@ def run_floor(db: str = "sqlite", dossiers: int = 2000) -> dict[str, Any]:
             latencies.append(time.perf_counter() - t0)
     conn.close()
     seconds = sum(latencies)
-    return {"workload": "floor", "db": db, "operations": len(latencies),
-            "seconds": round(seconds, 3), "ops_per_s": round(len(latencies) / seconds, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000, 3)}
+    return {
+        "workload": "floor",
+        "db": db,
+        "operations": len(latencies),
+        "seconds": round(seconds, 3),
+        "ops_per_s": round(len(latencies) / seconds, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 3),
+    }

@@ -30,6 +30,7 @@ INTERVAL_S = 0.05  # 0.01 to 0.2 s measured within noise of each other; shorter 
 class Checkpointer:
     """A running background checkpointer; ``last`` is SQLite's answer to the latest checkpoint:
     (busy, frames in the log, frames copied back)."""
+
     path: str
     interval: float = INTERVAL_S
     runs: int = 0
@@ -38,8 +39,7 @@ class Checkpointer:
     _thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="sqlite-checkpointer",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="sqlite-checkpointer", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -54,9 +54,13 @@ class Checkpointer:
             while not self._stop.wait(self.interval):
                 try:
                     if conn is None:  # read-write, never creating a database that is not there
-                        conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=rw",
-                                               uri=True, isolation_level=None,
-                                               check_same_thread=False, timeout=1)
+                        conn = sqlite3.connect(
+                            f"{Path(self.path).resolve().as_uri()}?mode=rw",
+                            uri=True,
+                            isolation_level=None,
+                            check_same_thread=False,
+                            timeout=1,
+                        )
                     row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 except sqlite3.Error as err:
                     # The writers' own checkpoints carry on meanwhile: say so once, keep trying.

@@ -110,8 +110,13 @@ def _writer_lock(engine: Engine) -> threading.RLock:
 
 def _take_turn(lock: threading.RLock) -> None:
     if not lock.acquire(timeout=WRITER_WAIT_S):
-        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(
-            f"database is locked: another writer of this process held it for {WRITER_WAIT_S} s"))
+        raise OperationalError(
+            "BEGIN IMMEDIATE",
+            None,
+            sqlite3.OperationalError(
+                f"database is locked: another writer of this process held it for {WRITER_WAIT_S} s"
+            ),
+        )
 
 
 @contextmanager
@@ -171,8 +176,10 @@ class _Autocommit:
         if held is not None and held.in_transaction():
             # Its open transaction would be rolled back (SQLite) or refused (Postgres) under the
             # caller's feet: a caller with its own transaction joins it instead.
-            raise RuntimeError("the held connection has a transaction open: use db.joined(conn) "
-                               "to write inside it, or end it first")
+            raise RuntimeError(
+                "the held connection has a transaction open: use db.joined(conn) "
+                "to write inside it, or end it first"
+            )
         conn = self._conn = held if held is not None else (self._engine or get_engine()).connect()
         self._pooled = held is None
         self._dbapi = None
@@ -258,9 +265,8 @@ class _WriteGroup:
 @contextmanager
 def read_connection(engine: Engine | None = None) -> Iterator[Connection]:
     engine = engine or get_engine()
-    with engine.connect() as conn:
-        with conn.begin():
-            yield conn
+    with engine.connect() as conn, conn.begin():
+        yield conn
 
 
 @contextmanager
@@ -293,5 +299,7 @@ def catch_up_sequences(conn: Connection, *tables: str) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table in tables:
-        conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                             f"GREATEST((SELECT max(id) FROM {table}), 1))")
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"GREATEST((SELECT max(id) FROM {table}), 1))"
+        )

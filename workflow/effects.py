@@ -23,6 +23,7 @@ def effect(event: Event):
     def register(fn):
         EFFECTS[event] = fn
         return fn
+
     return register
 
 
@@ -38,8 +39,11 @@ def _decided(ctx: GuardContext, recognised: bool) -> dict[str, Any]:
         return {}
     final = grant_recognition(table, sheet, recognised)
     total = sheet_total(table, final)
-    return {"verified_scores": final, "total_score": float(total),
-            "classification": classify(total, ctx.rules.bands).value}
+    return {
+        "verified_scores": final,
+        "total_score": float(total),
+        "classification": classify(total, ctx.rules.bands).value,
+    }
 
 
 @effect(Event.SUBMIT_SELF_SCORE)
@@ -53,8 +57,9 @@ def _submitted(ctx: GuardContext) -> dict[str, Any]:
 @effect(Event.POLICE_VERIFY)
 def _verified(ctx: GuardContext) -> dict[str, Any]:
     assessment = ctx.payload.get("assessment")
-    changes = {"verified_assessment": ctx.dossier["assessment"] if assessment is None
-               else assessment}
+    changes = {
+        "verified_assessment": ctx.dossier["assessment"] if assessment is None else assessment
+    }
     if ctx.rules.score_table is not None:
         changes["verified_scores"] = ctx.payload["scores"]
     return changes
@@ -85,14 +90,19 @@ def _withdrawn(ctx: GuardContext) -> dict[str, Any]:
 
 @effect(Event.RECOGNISE)
 def _recognised(ctx: GuardContext) -> dict[str, Any]:
-    return {"decision_no": str(ctx.payload["decision_no"]).strip(),
-            "decision_date": parse_date(ctx.payload["decision_date"]), "last_reason": None,
-            **_decided(ctx, recognised=True)}
+    return {
+        "decision_no": str(ctx.payload["decision_no"]).strip(),
+        "decision_date": parse_date(ctx.payload["decision_date"]),
+        "last_reason": None,
+        **_decided(ctx, recognised=True),
+    }
 
 
 @effect(Event.REVOKE)
 def _revoked(ctx: GuardContext) -> dict[str, Any]:
-    return {"last_reason": f"{_reason(ctx)} (QĐ thu hồi số {str(ctx.payload['decision_no']).strip()})"}
+    return {
+        "last_reason": f"{_reason(ctx)} (QĐ thu hồi số {str(ctx.payload['decision_no']).strip()})"
+    }
 
 
 def apply(ctx: GuardContext, dest: State) -> dict[str, Any]:

@@ -18,17 +18,41 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from states import calendar, lifecycle
 from states.authority import Place, seat_problem
-from states.lifecycle import (EVENT_LABELS, EVENT_OF, STATE_OF, STEP_OF_STATE, TRANSITION_BY_EVENT,
-                              TRANSITIONS, Event, State, Transition, events_from, next_state,
-                              step_for)
+from states.lifecycle import (
+    EVENT_LABELS,
+    EVENT_OF,
+    STATE_OF,
+    STEP_OF_STATE,
+    TRANSITION_BY_EVENT,
+    TRANSITIONS,
+    Event,
+    State,
+    Transition,
+    events_from,
+    next_state,
+    step_for,
+)
 from states.rulesets import RuleSet
 from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow import audit, effects, rulesets
 from workflow.actors import Actor
-from workflow.db import (autocommit_connection, is_sqlite, joined_connection, read_connection,
-                         write_group, write_transaction)
-from workflow.errors import (Forbidden, GuardFailed, InvalidInput, NotFound, TransitionNotAllowed,
-                             UnknownEvent, VersionConflict)
+from workflow.db import (
+    autocommit_connection,
+    is_sqlite,
+    joined_connection,
+    read_connection,
+    write_group,
+    write_transaction,
+)
+from workflow.errors import (
+    Forbidden,
+    GuardFailed,
+    InvalidInput,
+    NotFound,
+    TransitionNotAllowed,
+    UnknownEvent,
+    VersionConflict,
+)
 from workflow.guards import GUARDS, GuardContext, missing_fields
 from workflow.models import Dossier
 from workflow.prepared import Prepared
@@ -44,21 +68,45 @@ _SELECT = select(dossier_table).where(dossier_table.c.id == bindparam("dossier_i
 _SELECT_FOR_UPDATE = _SELECT.with_for_update(of=dossier_table)
 _READ = Prepared(_SELECT)
 _READ_FOR_UPDATE = Prepared(_SELECT_FOR_UPDATE)
-WRITABLE = frozenset({
-    "state", "version", "audit_seq", "audit_head", "updated_at", "step_opened_at", "step_seq",
-    "due_at", "escalation_level", "next_escalation_at", "returns", "assessment", "verified_assessment", "self_scores",
-    "verified_scores", "total_score", "classification", "decision_no", "decision_date",
-    "last_reason", "withdrawn_at"})
+WRITABLE = frozenset(
+    {
+        "state",
+        "version",
+        "audit_seq",
+        "audit_head",
+        "updated_at",
+        "step_opened_at",
+        "step_seq",
+        "due_at",
+        "escalation_level",
+        "next_escalation_at",
+        "returns",
+        "assessment",
+        "verified_assessment",
+        "self_scores",
+        "verified_scores",
+        "total_score",
+        "classification",
+        "decision_no",
+        "decision_date",
+        "last_reason",
+        "withdrawn_at",
+    }
+)
 
 
 @lru_cache(maxsize=64)
 def _update_for(columns: tuple[str, ...]) -> Prepared:
     """UPDATE the dossier only if it is still at the version and audit head that were read."""
-    return Prepared(update(dossier_table)
-                    .where(dossier_table.c.id == bindparam("b_id"),
-                           dossier_table.c.version == bindparam("b_expected"),
-                           dossier_table.c.audit_seq == bindparam("b_audit_seq"))
-                    .values({c: bindparam(c, type_=dossier_table.c[c].type) for c in columns}))
+    return Prepared(
+        update(dossier_table)
+        .where(
+            dossier_table.c.id == bindparam("b_id"),
+            dossier_table.c.version == bindparam("b_expected"),
+            dossier_table.c.audit_seq == bindparam("b_audit_seq"),
+        )
+        .values({c: bindparam(c, type_=dossier_table.c[c].type) for c in columns})
+    )
 
 
 @lru_cache(maxsize=64)
@@ -71,6 +119,7 @@ def _move_with_audit_for(columns: tuple[str, ...]) -> Prepared:
 
 class _Move(NamedTuple):  # a tuple: built on every fire, in a fraction of a dataclass's time
     """One requested event, as ``fire`` received it."""
+
     dossier_id: int
     event: Event
     transition: Transition
@@ -109,9 +158,13 @@ def parse_event(event: str | Event) -> Event:
 
 
 def place_of(dossier: dict[str, Any]) -> Place:
-    return Place(dossier["unit_id"], SUBJECT_OF[dossier["subject_type"]],
-                 MANAGING_LEVEL_OF[dossier["managing_level"]], dossier["province_code"],
-                 dossier["commune_code"])
+    return Place(
+        dossier["unit_id"],
+        SUBJECT_OF[dossier["subject_type"]],
+        MANAGING_LEVEL_OF[dossier["managing_level"]],
+        dossier["province_code"],
+        dossier["commune_code"],
+    )
 
 
 def _lock(conn: Connection, dossier_id: int) -> dict[str, Any]:
@@ -139,17 +192,33 @@ def _authorise(actor: Actor, transition: Transition, dossier: dict[str, Any], st
         raise Forbidden(problem)
 
 
-def fire(dossier_id: int, event: str | Event, actor: Actor, payload: dict[str, Any] | None,
-         expected_version: int, *, request_id: str | None = None, now: datetime | None = None,
-         engine: Engine | None = None) -> dict[str, Any]:
+def fire(
+    dossier_id: int,
+    event: str | Event,
+    actor: Actor,
+    payload: dict[str, Any] | None,
+    expected_version: int,
+    *,
+    request_id: str | None = None,
+    now: datetime | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
     """Apply one event to one dossier; returns the dossier as it now is, or raises a typed error."""
     ev = parse_event(event)
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
         raise InvalidInput(["payload must be an object / dữ liệu gửi kèm phải là một đối tượng"])
-    move = _Move(dossier_id, ev, TRANSITION_BY_EVENT[ev], actor, payload, expected_version,
-                 request_id, _now(now))
+    move = _Move(
+        dossier_id,
+        ev,
+        TRANSITION_BY_EVENT[ev],
+        actor,
+        payload,
+        expected_version,
+        request_id,
+        _now(now),
+    )
     if joined_connection() is None:
         return _fire_if_unchanged(move, engine)
     # Inside the caller's transaction (the API's, with its idempotency record): lock the row,
@@ -183,6 +252,7 @@ def _fire_if_unchanged(move: _Move, engine: Engine | None) -> dict[str, Any]:
 class _Decided(NamedTuple):
     """What a move writes: the dossier's changed columns with the row it must still be, and
     the audit row."""
+
     columns: tuple[str, ...]
     params: dict[str, Any]
     audit_row: dict[str, Any]
@@ -192,8 +262,12 @@ def _write(conn: Connection, decided: _Decided, *, in_transaction: bool = False)
     """Write a decided move if the dossier is unchanged since it was read; False if it moved.
     SQLite's two statements get their own transaction unless the caller's is open."""
     if not is_sqlite(conn.engine):
-        return _move_with_audit_for(decided.columns).execute(
-            conn, audit.with_row(decided.params, decided.audit_row)) == 1
+        return (
+            _move_with_audit_for(decided.columns).execute(
+                conn, audit.with_row(decided.params, decided.audit_row)
+            )
+            == 1
+        )
     with nullcontext() if in_transaction else write_group(conn):
         if _update_for(decided.columns).execute(conn, decided.params) != 1:
             return False
@@ -203,7 +277,13 @@ def _write(conn: Connection, decided: _Decided, *, in_transaction: bool = False)
 
 def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> _Decided:
     """Every check, then what to write. ``dossier`` is updated in place to what it becomes."""
-    ev, transition, actor, payload, at = move.event, move.transition, move.actor, move.payload, move.at
+    ev, transition, actor, payload, at = (
+        move.event,
+        move.transition,
+        move.actor,
+        move.payload,
+        move.at,
+    )
     if dossier["version"] != move.expected_version:
         raise VersionConflict(move.expected_version, dossier["version"])
     state = STATE_OF[dossier["state"]]
@@ -223,17 +303,31 @@ def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> _Decided:
     changes.update(open_step(rules, dossier, dest, at, seq))
     reason = payload.get("reason")
     row, head = audit.record(
-        dossier_id=move.dossier_id, seq=seq, prev_hash=dossier["audit_head"], event=ev.value,
-        from_state=state.value, to_state=dest.value, version=version, actor_id=actor.id,
-        actor_name=actor.name, role=actor.role.value, payload=payload,
-        reason=reason if isinstance(reason, str) else None, at=at, request_id=move.request_id,
-        rule_set_id=dossier["rule_set_id"])
-    changes.update(state=dest.value, version=version, audit_seq=seq, audit_head=head,
-                   updated_at=at)
+        dossier_id=move.dossier_id,
+        seq=seq,
+        prev_hash=dossier["audit_head"],
+        event=ev.value,
+        from_state=state.value,
+        to_state=dest.value,
+        version=version,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        role=actor.role.value,
+        payload=payload,
+        reason=reason if isinstance(reason, str) else None,
+        at=at,
+        request_id=move.request_id,
+        rule_set_id=dossier["rule_set_id"],
+    )
+    changes.update(state=dest.value, version=version, audit_seq=seq, audit_head=head, updated_at=at)
     unknown = changes.keys() - WRITABLE
     assert not unknown, f"effects wrote columns fire() does not write: {unknown}"
-    params = {**changes, "b_id": move.dossier_id, "b_expected": move.expected_version,
-              "b_audit_seq": dossier["audit_seq"]}
+    params = {
+        **changes,
+        "b_id": move.dossier_id,
+        "b_expected": move.expected_version,
+        "b_audit_seq": dossier["audit_seq"],
+    }
     dossier.update(changes)
     return _Decided(tuple(sorted(changes)), params, row)
 
@@ -251,31 +345,45 @@ def get(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:
         return load(conn, dossier_id)
 
 
-def actions_for(conn: Connection, dossier: dict[str, Any], actor: Actor, rules: RuleSet,
-                now: datetime) -> list[dict[str, Any]]:
+def actions_for(
+    conn: Connection, dossier: dict[str, Any], actor: Actor, rules: RuleSet, now: datetime
+) -> list[dict[str, Any]]:
     state = STATE_OF[dossier["state"]]
     out = []
     for t in TRANSITIONS:
         reasons: list[str] = []
         if state not in t.sources:
-            reasons.append(f"Không áp dụng ở trạng thái '{state.value}' / not allowed in state "
-                           f"'{state.value}'")
+            reasons.append(
+                f"Không áp dụng ở trạng thái '{state.value}' / not allowed in state '{state.value}'"
+            )
         else:
             problem = seat_problem(actor.seat, place_of(dossier), step_for(t, state))
             if problem:
                 reasons.append(problem)
             else:
-                reasons.extend(_refusals(GuardContext(conn, dossier, rules, t, {}, actor, now),
-                                         with_payload=False))
+                reasons.extend(
+                    _refusals(
+                        GuardContext(conn, dossier, rules, t, {}, actor, now), with_payload=False
+                    )
+                )
         vi, en = EVENT_LABELS[t.event]
         requires = [*t.required, *(f for g in t.guards for f in GUARDS[g].fields(rules))]
-        out.append({"event": t.event.value, "label_vi": vi, "label_en": en,
-                    "allowed": not reasons, "reasons": reasons, "requires": requires})
+        out.append(
+            {
+                "event": t.event.value,
+                "label_vi": vi,
+                "label_en": en,
+                "allowed": not reasons,
+                "reasons": reasons,
+                "requires": requires,
+            }
+        )
     return out
 
 
-def allowed_actions(dossier_id: int, actor: Actor, *, now: datetime | None = None,
-                    engine: Engine | None = None) -> list[dict[str, Any]]:
+def allowed_actions(
+    dossier_id: int, actor: Actor, *, now: datetime | None = None, engine: Engine | None = None
+) -> list[dict[str, Any]]:
     """Every event, with "allowed" or the reasons why not, for this actor on this dossier now.
     Payload fields (reason, decision number, assessment) are listed under "requires"."""
     with read_connection(engine) as conn:

@@ -24,8 +24,10 @@ class UnknownEvent(WorkflowError):
     title = "Sự kiện không tồn tại / Unknown event"
 
     def __init__(self, event: str, known: list[str]) -> None:
-        super().__init__(f"Không có sự kiện '{event}' / there is no event '{event}'; "
-                         f"events: {', '.join(known)}", known_events=known)
+        super().__init__(
+            f"Không có sự kiện '{event}' / there is no event '{event}'; events: {', '.join(known)}",
+            known_events=known,
+        )
         self.known = known
 
 
@@ -37,7 +39,9 @@ class VersionConflict(WorkflowError):
         super().__init__(
             f"Hồ sơ đã được cập nhật (phiên bản hiện tại {current}, bạn gửi {expected}); tải lại "
             f"rồi thử lại / the dossier changed: current version is {current}, you sent {expected}; "
-            "reload it and try again", current_version=current)
+            "reload it and try again",
+            current_version=current,
+        )
         self.current = current
 
 
@@ -49,7 +53,9 @@ class TransitionNotAllowed(WorkflowError):
         super().__init__(
             f"Không thể '{event}' khi hồ sơ ở trạng thái '{state}' / '{event}' is not allowed in "
             f"state '{state}'; allowed here: {', '.join(allowed) or 'none (the dossier is closed)'}",
-            state=state, allowed_events=allowed)
+            state=state,
+            allowed_events=allowed,
+        )
         self.state = state
         self.allowed = allowed
 

@@ -26,17 +26,27 @@ SYSTEM_ACTOR = "Hệ thống theo dõi hạn / deadline clock"
 ESCALATE = "escalate"
 
 _INSERT = insert(escalation_table)
-_ADVANCE = (update(dossier_table)
-            .where(dossier_table.c.id == bindparam("b_id"),
-                   dossier_table.c.step_seq == bindparam("b_step_seq"),
-                   dossier_table.c.escalation_level == bindparam("b_level"))
-            .values(escalation_level=bindparam("escalation_level"),
-                    next_escalation_at=bindparam("next_escalation_at"),
-                    audit_seq=bindparam("audit_seq"), audit_head=bindparam("audit_head")))
+_ADVANCE = (
+    update(dossier_table)
+    .where(
+        dossier_table.c.id == bindparam("b_id"),
+        dossier_table.c.step_seq == bindparam("b_step_seq"),
+        dossier_table.c.escalation_level == bindparam("b_level"),
+    )
+    .values(
+        escalation_level=bindparam("escalation_level"),
+        next_escalation_at=bindparam("next_escalation_at"),
+        audit_seq=bindparam("audit_seq"),
+        audit_head=bindparam("audit_head"),
+    )
+)
 
 
-_RESCHEDULE = (update(dossier_table).where(dossier_table.c.id == bindparam("b_id"))
-               .values(next_escalation_at=bindparam("next_escalation_at")))
+_RESCHEDULE = (
+    update(dossier_table)
+    .where(dossier_table.c.id == bindparam("b_id"))
+    .values(next_escalation_at=bindparam("next_escalation_at"))
+)
 
 
 def escalate(conn: Connection, dossier: dict[str, Any], now: datetime) -> int | None:
@@ -51,34 +61,80 @@ def escalate(conn: Connection, dossier: dict[str, Any], now: datetime) -> int | 
         due = next_level(ladder, dossier["due_at"], dossier["escalation_level"])
     if due is None or due[1] > now:
         # The recorded time was stale (it cannot be, short of a hand edit): put it right.
-        conn.execute(_RESCHEDULE, {"b_id": dossier["id"], "next_escalation_at": due[1] if due else None})
+        conn.execute(
+            _RESCHEDULE, {"b_id": dossier["id"], "next_escalation_at": due[1] if due else None}
+        )
         return None
     level = due[0]
-    target = escalation_target(state, level, ManagingLevel(dossier["managing_level"]),
-                               SubjectType(dossier["subject_type"]))
+    target = escalation_target(
+        state, level, ManagingLevel(dossier["managing_level"]), SubjectType(dossier["subject_type"])
+    )
     later = next_level(ladder, dossier["due_at"], level)
     seq = dossier["audit_seq"] + 1
-    payload = {"step": state.value, "level": level, "due_at": dossier["due_at"].isoformat(),
-               "to_role": target.role, "to_level": target.level}
-    conn.execute(_INSERT, {"dossier_id": dossier["id"], "step_seq": dossier["step_seq"],
-                           "step": state.value, "level": level, "due_at": dossier["due_at"],
-                           "at": now, "target_role": target.role, "target_level": target.level})
-    head = audit.append(conn, dossier_id=dossier["id"], seq=seq, prev_hash=dossier["audit_head"],
-                        event=ESCALATE, from_state=state.value, to_state=state.value,
-                        version=dossier["version"], actor_id=None, actor_name=SYSTEM_ACTOR,
-                        role="system", payload=payload, reason=target.label_vi, at=now,
-                        request_id=None, rule_set_id=dossier["rule_set_id"])
-    enqueue(conn, "escalation", dossier["id"], {**payload, "dossier_id": dossier["id"],
-                                               "unit_id": dossier["unit_id"],
-                                               "commune_code": dossier["commune_code"],
-                                               "province_code": dossier["province_code"],
-                                               "message": target.label_vi}, now)
-    result = conn.execute(_ADVANCE, {"b_id": dossier["id"], "b_step_seq": dossier["step_seq"],
-                                     "b_level": dossier["escalation_level"],
-                                     "escalation_level": level,
-                                     "next_escalation_at": later[1] if later else None,
-                                     "audit_seq": seq, "audit_head": head})
+    payload = {
+        "step": state.value,
+        "level": level,
+        "due_at": dossier["due_at"].isoformat(),
+        "to_role": target.role,
+        "to_level": target.level,
+    }
+    conn.execute(
+        _INSERT,
+        {
+            "dossier_id": dossier["id"],
+            "step_seq": dossier["step_seq"],
+            "step": state.value,
+            "level": level,
+            "due_at": dossier["due_at"],
+            "at": now,
+            "target_role": target.role,
+            "target_level": target.level,
+        },
+    )
+    head = audit.append(
+        conn,
+        dossier_id=dossier["id"],
+        seq=seq,
+        prev_hash=dossier["audit_head"],
+        event=ESCALATE,
+        from_state=state.value,
+        to_state=state.value,
+        version=dossier["version"],
+        actor_id=None,
+        actor_name=SYSTEM_ACTOR,
+        role="system",
+        payload=payload,
+        reason=target.label_vi,
+        at=now,
+        request_id=None,
+        rule_set_id=dossier["rule_set_id"],
+    )
+    enqueue(
+        conn,
+        "escalation",
+        dossier["id"],
+        {
+            **payload,
+            "dossier_id": dossier["id"],
+            "unit_id": dossier["unit_id"],
+            "commune_code": dossier["commune_code"],
+            "province_code": dossier["province_code"],
+            "message": target.label_vi,
+        },
+        now,
+    )
+    result = conn.execute(
+        _ADVANCE,
+        {
+            "b_id": dossier["id"],
+            "b_step_seq": dossier["step_seq"],
+            "b_level": dossier["escalation_level"],
+            "escalation_level": level,
+            "next_escalation_at": later[1] if later else None,
+            "audit_seq": seq,
+            "audit_head": head,
+        },
+    )
     if result.rowcount != 1:
         raise RuntimeError(f"dossier {dossier['id']} moved while it was being escalated")
     return level
-

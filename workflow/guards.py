@@ -10,9 +10,14 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, select
 
-from states.assessment import (assessment_reasons, disqualifying_reasons, papers_reasons,
-                               stored_disqualifying_reasons, stored_unmet_reasons,
-                               xa_units_reasons)
+from states.assessment import (
+    assessment_reasons,
+    disqualifying_reasons,
+    papers_reasons,
+    stored_disqualifying_reasons,
+    stored_unmet_reasons,
+    xa_units_reasons,
+)
 from states.lifecycle import STATE_OF, Event, State, Transition
 from states.rulesets import RuleSet
 from states.scoring import score_sheet_reasons
@@ -52,11 +57,16 @@ class Guard:
 GUARDS: dict[str, Guard] = {}
 
 
-def guard(name: str, *, uses_payload: bool = False,
-          fields: Callable[[RuleSet], tuple[str, ...]] = _no_fields):
+def guard(
+    name: str,
+    *,
+    uses_payload: bool = False,
+    fields: Callable[[RuleSet], tuple[str, ...]] = _no_fields,
+):
     def register(fn: Callable[[GuardContext], list[str]]):
         GUARDS[name] = Guard(fn, uses_payload, fields)
         return fn
+
     return register
 
 
@@ -69,8 +79,10 @@ REQUIRED_FIELD_REASONS = {
     "decision_no": "Cần số quyết định / the decision number is required",
     "decision_date": "Cần ngày quyết định (YYYY-MM-DD) / the decision date is required (YYYY-MM-DD)",
 }
-RETURN_GUIDANCE = ("Cần hướng dẫn bằng văn bản những nội dung phải bổ sung / written guidance on "
-                   "what is missing is required")
+RETURN_GUIDANCE = (
+    "Cần hướng dẫn bằng văn bản những nội dung phải bổ sung / written guidance on "
+    "what is missing is required"
+)
 
 
 def missing_fields(transition: Transition, payload: dict[str, Any]) -> list[str]:
@@ -83,8 +95,10 @@ def missing_fields(transition: Transition, payload: dict[str, Any]) -> list[str]
             else:
                 reasons.append(REQUIRED_FIELD_REASONS.get(name, f"'{name}' is required"))
         elif name == "decision_date" and parse_date(value) is None:
-            reasons.append(f"Ngày quyết định '{value}' không hợp lệ / decision date '{value}' is not "
-                           "a date (YYYY-MM-DD)")
+            reasons.append(
+                f"Ngày quyết định '{value}' không hợp lệ / decision date '{value}' is not "
+                "a date (YYYY-MM-DD)"
+            )
     return reasons
 
 
@@ -102,17 +116,21 @@ def _return_limit(ctx: GuardContext) -> list[str]:
     used = (ctx.dossier.get("returns") or {}).get(ctx.state.value, 0)
     limit = ctx.rules.policy.max_returns_per_step
     if used >= limit:
-        return [f"Hồ sơ đã được trả lại {used} lần ở bước này (tối đa {limit}); hãy quyết định "
-                f"/ the dossier was already returned {used} time(s) at this step (limit {limit}): "
-                "approve it, or the People's Committee rejects it"]
+        return [
+            f"Hồ sơ đã được trả lại {used} lần ở bước này (tối đa {limit}); hãy quyết định "
+            f"/ the dossier was already returned {used} time(s) at this step (limit {limit}): "
+            "approve it, or the People's Committee rejects it"
+        ]
     return []
 
 
 @guard("revocation_enabled")
 def _revocation_enabled(ctx: GuardContext) -> list[str]:
     if not ctx.rules.policy.revocation_enabled:
-        return ["Bộ quy tắc của năm không cho phép thu hồi công nhận / the rule set of this year "
-                "does not enable revocation"]
+        return [
+            "Bộ quy tắc của năm không cho phép thu hồi công nhận / the rule set of this year "
+            "does not enable revocation"
+        ]
     return []
 
 
@@ -121,9 +139,11 @@ def _revocation_enabled(ctx: GuardContext) -> list[str]:
 # the payload cannot be judged in the allowed-actions view; those that read the stored assessment
 # or count other dossiers can, and show their reasons there.
 
-CANNOT_PASS = ("Hồ sơ không thể chuyển bước: trả lại để bổ sung (return_for_revision) hoặc UBND "
-               "quyết định không công nhận (reject) / the dossier cannot move on: return it for "
-               "revision, or the People's Committee rejects it")
+CANNOT_PASS = (
+    "Hồ sơ không thể chuyển bước: trả lại để bổ sung (return_for_revision) hoặc UBND "
+    "quyết định không công nhận (reject) / the dossier cannot move on: return it for "
+    "revision, or the People's Committee rejects it"
+)
 
 
 def _subject(ctx: GuardContext) -> str:
@@ -135,8 +155,10 @@ def _self_assessment(ctx: GuardContext) -> list[str]:
     answers = ctx.payload.get("assessment")
     if answers is None:
         ids = ", ".join(c.id for c in ctx.rules.criteria if c.measure is None)
-        return [f"Cần bản tự đánh giá theo từng tiêu chí ('assessment'): {ids} / the "
-                f"self-assessment ('assessment') is required, answering every criterion: {ids}"]
+        return [
+            f"Cần bản tự đánh giá theo từng tiêu chí ('assessment'): {ids} / the "
+            f"self-assessment ('assessment') is required, answering every criterion: {ids}"
+        ]
     return assessment_reasons(ctx.rules.criteria, answers)
 
 
@@ -146,11 +168,15 @@ def _sheet_reasons(ctx: GuardContext, whose_vi: str, whose_en: str) -> list[str]
     if table is None:
         if sheet is None:
             return []
-        return [f"{_subject(ctx)} không chấm theo bảng 100 điểm, bỏ trường 'scores' / "
-                f"{_subject(ctx)} is not scored on the 100-point table: leave 'scores' out"]
+        return [
+            f"{_subject(ctx)} không chấm theo bảng 100 điểm, bỏ trường 'scores' / "
+            f"{_subject(ctx)} is not scored on the 100-point table: leave 'scores' out"
+        ]
     if sheet is None:
-        return [f"Cần {whose_vi} theo bảng 100 điểm ('scores') / {whose_en} on the 100-point table "
-                "('scores') is required"]
+        return [
+            f"Cần {whose_vi} theo bảng 100 điểm ('scores') / {whose_en} on the 100-point table "
+            "('scores') is required"
+        ]
     return score_sheet_reasons(table, sheet)
 
 
@@ -169,8 +195,10 @@ def _papers(ctx: GuardContext) -> list[str]:
 def _no_disqualifier(ctx: GuardContext) -> list[str]:
     answers = ctx.dossier.get("assessment")
     if answers is None:
-        return ["Hồ sơ chưa có bản tự đánh giá / the dossier has no self-assessment: return it "
-                "for revision"]
+        return [
+            "Hồ sơ chưa có bản tự đánh giá / the dossier has no self-assessment: return it "
+            "for revision"
+        ]
     # Validated at submit under this same (immutable) rule set: judged, not validated again.
     reasons = stored_disqualifying_reasons(ctx.rules.criteria, answers)
     return reasons + [CANNOT_PASS] if reasons else []
@@ -192,20 +220,25 @@ def _verified_assessment(ctx: GuardContext) -> list[str]:
 
 @guard("verified_scores", uses_payload=True, fields=_scores_field)
 def _verified_scores(ctx: GuardContext) -> list[str]:
-    return _sheet_reasons(ctx, "bảng điểm của cấp trên (cơ quan thẩm định)",
-                          "the superior's score sheet")
+    return _sheet_reasons(
+        ctx, "bảng điểm của cấp trên (cơ quan thẩm định)", "the superior's score sheet"
+    )
 
 
 @guard("every_criterion_met")
 def _every_criterion_met(ctx: GuardContext) -> list[str]:
     answers = ctx.dossier.get("verified_assessment")
     if answers is None:
-        return ["Hồ sơ chưa có kết quả thẩm định / the dossier has no verified assessment: the "
-                "police verify it first"]
+        return [
+            "Hồ sơ chưa có kết quả thẩm định / the dossier has no verified assessment: the "
+            "police verify it first"
+        ]
     reasons = stored_unmet_reasons(ctx.rules.criteria, answers)
     if ctx.rules.score_table is not None and ctx.dossier.get("verified_scores") is None:
-        reasons.append("Hồ sơ chưa có bảng điểm của cấp trên / the dossier has no superior's score "
-                       "sheet: the police verify it first")
+        reasons.append(
+            "Hồ sơ chưa có bảng điểm của cấp trên / the dossier has no superior's score "
+            "sheet: the police verify it first"
+        )
     return reasons
 
 
@@ -217,9 +250,11 @@ def _commune_units(ctx: GuardContext) -> list[str]:
         return []
     managed, registered, recognised = commune_unit_counts(ctx.conn, ctx.dossier)
     if managed == 0:
-        return ["Xã chưa khai báo đơn vị nào thuộc phạm vi quản lý (khu dân cư, cơ quan, doanh "
-                "nghiệp, cơ sở giáo dục) / the commune manages no declared units (residential "
-                "areas, agencies, enterprises, schools): none can be counted"]
+        return [
+            "Xã chưa khai báo đơn vị nào thuộc phạm vi quản lý (khu dân cư, cơ quan, doanh "
+            "nghiệp, cơ sở giáo dục) / the commune manages no declared units (residential "
+            "areas, agencies, enterprises, schools): none can be counted"
+        ]
     return xa_units_reasons(ctx.rules.criteria, managed, registered, recognised)
 
 
@@ -227,9 +262,15 @@ def commune_unit_counts(conn: Connection, dossier: dict[str, Any]) -> tuple[int,
     """(managed, registered, recognised) for the XA dossier's commune and year: the units the
     commune manages (managing level 'commune', the XA unit itself excluded), those with a live
     dossier that year (withdrawn ones do not count), and those recognised."""
-    row = conn.execute(_COMMUNE_UNITS, {
-        "province": dossier["province_code"], "commune": dossier["commune_code"],
-        "year": dossier["year"], "xa_unit": dossier["unit_id"]}).one()
+    row = conn.execute(
+        _COMMUNE_UNITS,
+        {
+            "province": dossier["province_code"],
+            "commune": dossier["commune_code"],
+            "year": dossier["year"],
+            "xa_unit": dossier["unit_id"],
+        },
+    ).one()
     return int(row.managed), int(row.registered or 0), int(row.recognised or 0)
 
 
@@ -237,10 +278,25 @@ _u, _d = Unit.__table__.alias("u"), Dossier.__table__.alias("d")
 # One statement, built once. The partial unique index keeps one live dossier per unit and year,
 # so the outer join yields at most one row per unit.
 _COMMUNE_UNITS = (
-    select(func.count(_u.c.id).label("managed"),
-           func.count(_d.c.id).label("registered"),
-           func.sum(case((_d.c.state == State.RECOGNISED.value, 1), else_=0)).label("recognised"))
-    .select_from(_u.outerjoin(_d, and_(_d.c.unit_id == _u.c.id, _d.c.year == bindparam("year"),
-                                       _d.c.state != State.WITHDRAWN.value)))
-    .where(_u.c.province_code == bindparam("province"), _u.c.commune_code == bindparam("commune"),
-           _u.c.managing_level == ManagingLevel.COMMUNE.value, _u.c.id != bindparam("xa_unit")))
+    select(
+        func.count(_u.c.id).label("managed"),
+        func.count(_d.c.id).label("registered"),
+        func.sum(case((_d.c.state == State.RECOGNISED.value, 1), else_=0)).label("recognised"),
+    )
+    .select_from(
+        _u.outerjoin(
+            _d,
+            and_(
+                _d.c.unit_id == _u.c.id,
+                _d.c.year == bindparam("year"),
+                _d.c.state != State.WITHDRAWN.value,
+            ),
+        )
+    )
+    .where(
+        _u.c.province_code == bindparam("province"),
+        _u.c.commune_code == bindparam("commune"),
+        _u.c.managing_level == ManagingLevel.COMMUNE.value,
+        _u.c.id != bindparam("xa_unit"),
+    )
+)

@@ -26,7 +26,9 @@ MAX_KEY_LENGTH = 255
 # How long a key is kept: a client retries within minutes; a day covers a night's outage.
 RETENTION = timedelta(hours=24)
 
-_FIND = select(table).where(table.c.user_id == bindparam("user_id"), table.c.key == bindparam("key"))
+_FIND = select(table).where(
+    table.c.user_id == bindparam("user_id"), table.c.key == bindparam("key")
+)
 
 
 class KeyReused(WorkflowError):
@@ -37,7 +39,8 @@ class KeyReused(WorkflowError):
         super().__init__(
             "Khóa Idempotency-Key này đã dùng cho một yêu cầu khác; dùng khóa mới cho yêu cầu mới / "
             "this Idempotency-Key was already used for a different request (other path, body or "
-            "If-Match); send a new key with a new request")
+            "If-Match); send a new key with a new request"
+        )
 
 
 class InvalidKey(WorkflowError):
@@ -56,8 +59,10 @@ class Stored:
 
 def check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidKey(f"Idempotency-Key phải từ 1 đến {MAX_KEY_LENGTH} ký tự in được / the "
-                         f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")
+        raise InvalidKey(
+            f"Idempotency-Key phải từ 1 đến {MAX_KEY_LENGTH} ký tự in được / the "
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters"
+        )
     return key
 
 
@@ -71,9 +76,15 @@ class _Taken(Exception):
     """Another request holding this key committed while we waited for its row."""
 
 
-def run(user_id: int, key: str, fp: str,
-        change: Callable[[], tuple[int, Any, str | None, str | None]], *,
-        engine: Engine | None = None, now: datetime | None = None) -> Stored:
+def run(
+    user_id: int,
+    key: str,
+    fp: str,
+    change: Callable[[], tuple[int, Any, str | None, str | None]],
+    *,
+    engine: Engine | None = None,
+    now: datetime | None = None,
+) -> Stored:
     """Run ``change`` (returning status, body, etag, location) once per (user, key).
 
     The key's row is claimed before the change runs: a concurrent request with the same key
@@ -89,20 +100,37 @@ def run(user_id: int, key: str, fp: str,
                     return _replay(row, fp)
                 try:
                     with conn.begin_nested():
-                        claim = conn.execute(insert(table).returning(table.c.id), {
-                            "user_id": user_id, "key": key, "fingerprint": fp, "status": 0,
-                            "body": "null", "created_at": now or datetime.now(UTC)}).scalar_one()
+                        claim = conn.execute(
+                            insert(table).returning(table.c.id),
+                            {
+                                "user_id": user_id,
+                                "key": key,
+                                "fingerprint": fp,
+                                "status": 0,
+                                "body": "null",
+                                "created_at": now or datetime.now(UTC),
+                            },
+                        ).scalar_one()
                 except IntegrityError:
                     raise _Taken() from None
                 status, body, etag, location = change()
-                conn.execute(update(table).where(table.c.id == claim).values(
-                    status=status, body=json.dumps(body, ensure_ascii=False, default=str),
-                    etag=etag, location=location))
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == claim)
+                    .values(
+                        status=status,
+                        body=json.dumps(body, ensure_ascii=False, default=str),
+                        etag=etag,
+                        location=location,
+                    )
+                )
                 return Stored(status, body, etag, location, False)
         except _Taken:
             continue
-    raise WorkflowError("Yêu cầu cùng Idempotency-Key đang được xử lý; thử lại sau giây lát / a "
-                        "request with this Idempotency-Key is still being processed; retry shortly")
+    raise WorkflowError(
+        "Yêu cầu cùng Idempotency-Key đang được xử lý; thử lại sau giây lát / a "
+        "request with this Idempotency-Key is still being processed; retry shortly"
+    )
 
 
 def purge(conn: Connection, now: datetime | None = None) -> int:

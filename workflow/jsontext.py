@@ -26,8 +26,9 @@ def canonical(value: Any) -> str:
     try:
         return orjson.dumps(value, default=str, option=_SORTED).decode()
     except orjson.JSONEncodeError:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                          default=str)
+        return json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        )
 
 
 def canonical_utf8(value: Any) -> bytes:

@@ -19,8 +19,13 @@ class Unit(SQLModel, table=True):
     __table_args__ = (
         Index("ix_unit_place", "province_code", "commune_code", "subject_type"),
         # A commune is one XA unit.
-        Index("uq_unit_commune_xa", "commune_code", unique=True,
-              sqlite_where=text("subject_type = 'XA'"), postgresql_where=text("subject_type = 'XA'")),
+        Index(
+            "uq_unit_commune_xa",
+            "commune_code",
+            unique=True,
+            sqlite_where=text("subject_type = 'XA'"),
+            postgresql_where=text("subject_type = 'XA'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -68,8 +73,14 @@ class Dossier(SQLModel, table=True):
     __table_args__ = (
         # One live dossier per unit and year; a withdrawn one frees the place. Keyed on the time
         # of withdrawal, which is written once, not on the state, which every event changes.
-        Index("uq_dossier_live", "unit_id", "year", unique=True,
-              sqlite_where=text("withdrawn_at IS NULL"), postgresql_where=text("withdrawn_at IS NULL")),
+        Index(
+            "uq_dossier_live",
+            "unit_id",
+            "year",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL"),
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
         Index("ix_dossier_place", "province_code", "commune_code", "state"),
         Index("ix_dossier_next_escalation", "next_escalation_at"),
         Index("ix_dossier_province_id", "province_code", "id"),
@@ -145,7 +156,9 @@ class Escalation(SQLModel, table=True):
     attempt a no-op."""
 
     __tablename__ = "escalation"
-    __table_args__ = (UniqueConstraint("dossier_id", "step_seq", "level", name="uq_escalation_step_level"),)
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "step_seq", "level", name="uq_escalation_step_level"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dossier_id: int = Field(foreign_key="dossier.id")
@@ -182,8 +195,10 @@ class IdempotencyKey(SQLModel, table=True):
     the change it answers, so a key is never remembered for a change that did not happen."""
 
     __tablename__ = "idempotency_key"
-    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),
-                      Index("ix_idempotency_created", "created_at"))
+    __table_args__ = (
+        UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),
+        Index("ix_idempotency_created", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="app_user.id")

@@ -16,9 +16,19 @@ outbox_table = OutboxMessage.__table__
 _INSERT = insert(outbox_table)
 
 
-def enqueue(conn: Connection, kind: str, dossier_id: int | None, payload: dict[str, Any],
-            now: datetime) -> None:
-    conn.execute(_INSERT, {"kind": kind, "dossier_id": dossier_id,
-                           "payload": canonical_json(payload), "attempts": 0,
-                           "next_attempt_at": now, "last_error": None, "created_at": now,
-                           "delivered_at": None})
+def enqueue(
+    conn: Connection, kind: str, dossier_id: int | None, payload: dict[str, Any], now: datetime
+) -> None:
+    conn.execute(
+        _INSERT,
+        {
+            "kind": kind,
+            "dossier_id": dossier_id,
+            "payload": canonical_json(payload),
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": None,
+            "created_at": now,
+            "delivered_at": None,
+        },
+    )

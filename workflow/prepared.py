@@ -27,7 +27,6 @@ from sqlmodel.sql.sqltypes import UTCDateTime
 
 from workflow import jsontext
 
-
 _REQUIRED = object()
 
 
@@ -68,15 +67,21 @@ def bind_processor(type_: TypeEngine, dialect: Dialect) -> Callable[[Any], Any] 
     return type_.dialect_impl(dialect).bind_processor(dialect)
 
 
-def result_processor(type_: TypeEngine, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+def result_processor(
+    type_: TypeEngine, dialect: Dialect, coltype: Any
+) -> Callable[[Any], Any] | None:
     """SQLAlchemy's processor for a value read from ``type_``; on SQLite, UTC times as above and
     JSON text straight to the engine's parser (SQLAlchemy's goes through two wrappers to it, for
     each of a dossier's JSON columns on every read)."""
     if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
         return _sqlite_utc_time
     generic = type_.dialect_impl(dialect).result_processor(dialect, coltype)
-    if (dialect.name == "sqlite" and isinstance(type_, JSON) and generic is not None
-            and getattr(dialect, "_json_deserializer", None) is jsontext.loads):
+    if (
+        dialect.name == "sqlite"
+        and isinstance(type_, JSON)
+        and generic is not None
+        and getattr(dialect, "_json_deserializer", None) is jsontext.loads
+    ):
         return _sqlite_json(generic)
     return generic
 
@@ -86,6 +91,7 @@ def _sqlite_json(generic: Callable[[Any], Any]) -> Callable[[Any], Any]:
         # Stored JSON text is parsed here; anything else (a number SQLite's column affinity
         # made of the text) is left to SQLAlchemy's own processor.
         return jsontext.loads(value) if type(value) is str else generic(value)
+
     return process
 
 
@@ -170,15 +176,25 @@ class Prepared:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
-            by_name = {name: (bind.key, bind_processor(bind.type, dialect),
-                              _REQUIRED if bind.required else bind.effective_value)
-                       for bind, name in compiled.bind_names.items()}
+            by_name = {
+                name: (
+                    bind.key,
+                    bind_processor(bind.type, dialect),
+                    _REQUIRED if bind.required else bind.effective_value,
+                )
+                for bind, name in compiled.bind_names.items()
+            }
             order = tuple(compiled.positiontup) if compiled.positional else tuple(by_name)
             binds = tuple(by_name[name] for name in order)
             found = self._by_dialect[dialect.name] = _Compiled(
-                compiled.string, None if compiled.positional else order, binds,
+                compiled.string,
+                None if compiled.positional else order,
+                binds,
                 _fetcher(tuple(key for key, _, _ in binds)),
-                tuple((i, process) for i, (_, process, _) in enumerate(binds) if process is not None))
+                tuple(
+                    (i, process) for i, (_, process, _) in enumerate(binds) if process is not None
+                ),
+            )
         return found
 
     def _run(self, conn: Connection, params: Mapping[str, Any]):
@@ -198,8 +214,9 @@ class Prepared:
             _release(cursor)
             # The exception SQLAlchemy's own execute would raise (IntegrityError, DataError,
             # OperationalError...), so that callers and the API's handlers see one kind.
-            raise DBAPIError.instance(c.sql, args, err, conn.dialect.loaded_dbapi.Error,
-                                      dialect=conn.dialect) from err
+            raise DBAPIError.instance(
+                c.sql, args, err, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+            ) from err
         return c, cursor
 
     def execute(self, conn: Connection, params: dict[str, Any]) -> int:
@@ -228,11 +245,15 @@ class Prepared:
     def _result_processors(self, c: _Compiled, conn: Connection, cursor: Any) -> None:
         if c.result_names is None:
             dialect = conn.dialect
-            processors = [result_processor(col.type, dialect, desc[1])
-                          for col, desc in zip(self.columns, cursor.description)]
-            c.converted = tuple((i, col.name, process)
-                                for i, (col, process) in enumerate(zip(self.columns, processors))
-                                if process is not None)
+            processors = [
+                result_processor(col.type, dialect, desc[1])
+                for col, desc in zip(self.columns, cursor.description)
+            ]
+            c.converted = tuple(
+                (i, col.name, process)
+                for i, (col, process) in enumerate(zip(self.columns, processors))
+                if process is not None
+            )
             c.result_names = tuple(col.name for col in self.columns)
 
     def scalar(self, conn: Connection, params: dict[str, Any]) -> Any:

@@ -56,17 +56,26 @@ def decode_cursor(cursor: str | None, kinds: tuple[type, ...]) -> list[Any] | No
             raise ValueError
         return values
     except (ValueError, TypeError, UnicodeDecodeError):
-        raise InvalidInput(["cursor: con trỏ trang không hợp lệ; dùng giá trị next_cursor của trang "
-                            "trước / cursor is not valid: pass the next_cursor of the previous page"]) from None
+        raise InvalidInput(
+            [
+                "cursor: con trỏ trang không hợp lệ; dùng giá trị next_cursor của trang "
+                "trước / cursor is not valid: pass the next_cursor of the previous page"
+            ]
+        ) from None
 
 
 def territory_clause(actor: Actor, table=dossier_table):
     """What the actor may see: its unit, its commune or its province."""
     if actor.role is Role.UNIT:
-        return table.c.unit_id == actor.unit_id if table is dossier_table else table.c.id == actor.unit_id
+        return (
+            table.c.unit_id == actor.unit_id
+            if table is dossier_table
+            else table.c.id == actor.unit_id
+        )
     if actor.commune_code is not None:
-        return and_(table.c.province_code == actor.province_code,
-                    table.c.commune_code == actor.commune_code)
+        return and_(
+            table.c.province_code == actor.province_code, table.c.commune_code == actor.commune_code
+        )
     return table.c.province_code == actor.province_code
 
 
@@ -74,32 +83,52 @@ def awaiting_clause(actor: Actor):
     """Dossiers waiting in a step this actor owns: the authority map, read as a query; None
     when the actor owns no step (an auditor, a province admin): the inbox is empty."""
     if actor.role is Role.UNIT:
-        return and_(dossier_table.c.unit_id == actor.unit_id,
-                    dossier_table.c.state == State.REGISTERED.value)
+        return and_(
+            dossier_table.c.unit_id == actor.unit_id,
+            dossier_table.c.state == State.REGISTERED.value,
+        )
     level = Level.COMMUNE if actor.commune_code is not None else Level.PROVINCE
     arms = []
     for state, step in STEP_OF_STATE.items():
         if step is Step.SELF_ASSESS or STEP_ROLE[step] is not actor.role:
             continue
-        pairs = [(subject.value, managing.value) for (subject, managing), levels in AUTHORITY_MAP.items()
-                 if levels[step] is level]
+        pairs = [
+            (subject.value, managing.value)
+            for (subject, managing), levels in AUTHORITY_MAP.items()
+            if levels[step] is level
+        ]
         if pairs:
-            arms.append(and_(dossier_table.c.state == state.value,
-                             tuple_(dossier_table.c.subject_type, dossier_table.c.managing_level).in_(pairs)))
+            arms.append(
+                and_(
+                    dossier_table.c.state == state.value,
+                    tuple_(dossier_table.c.subject_type, dossier_table.c.managing_level).in_(pairs),
+                )
+            )
     return or_(*arms) if arms else None
 
 
-def dossier_query(actor: Actor, f: DossierFilter, *, limit: int = 50, cursor: str | None = None,
-                  now: datetime | None = None) -> Select | None:
+def dossier_query(
+    actor: Actor,
+    f: DossierFilter,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    now: datetime | None = None,
+) -> Select | None:
     """The SELECT of one page (limit + 1 rows, to know whether another page follows); None
     when the page is empty by construction (the inbox of someone who owns no step)."""
     now = now or datetime.now(UTC)
     limit = max(1, min(limit, MAX_LIMIT))
     c = dossier_table.c
     where = [territory_clause(actor)]
-    for column, value in ((c.state, f.state), (c.subject_type, f.subject_type),
-                          (c.province_code, f.province), (c.commune_code, f.commune),
-                          (c.year, f.year), (c.unit_id, f.unit_id)):
+    for column, value in (
+        (c.state, f.state),
+        (c.subject_type, f.subject_type),
+        (c.province_code, f.province),
+        (c.commune_code, f.commune),
+        (c.year, f.year),
+        (c.unit_id, f.unit_id),
+    ):
         if value is not None:
             where.append(column == value)
     if f.overdue is True:
@@ -126,8 +155,15 @@ def dossier_query(actor: Actor, f: DossierFilter, *, limit: int = 50, cursor: st
     return q.limit(limit + 1)
 
 
-def list_dossiers(conn: Connection, actor: Actor, f: DossierFilter, *, limit: int = 50,
-                  cursor: str | None = None, now: datetime | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def list_dossiers(
+    conn: Connection,
+    actor: Actor,
+    f: DossierFilter,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    now: datetime | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the dossiers the actor may see; returns (rows, next cursor or None)."""
     limit = max(1, min(limit, MAX_LIMIT))
     q = dossier_query(actor, f, limit=limit, cursor=cursor, now=now)
@@ -139,7 +175,9 @@ def list_dossiers(conn: Connection, actor: Actor, f: DossierFilter, *, limit: in
     next_cursor = None
     if more:
         last = rows[-1]
-        key = ([(last["due_at"] or NO_DUE).isoformat(), last["id"]] if f.awaiting_me else [last["id"]])
+        key = (
+            [(last["due_at"] or NO_DUE).isoformat(), last["id"]] if f.awaiting_me else [last["id"]]
+        )
         next_cursor = encode_cursor(key)
     return rows, next_cursor
 
@@ -159,12 +197,22 @@ def units_by_id(conn: Connection, ids: set[int]) -> dict[int, dict[str, Any]]:
     return {r.id: dict(r._mapping) for r in rows}
 
 
-def units_query(actor: Actor, *, province: int | None = None, commune: int | None = None,
-                subject_type: str | None = None, limit: int = 50, cursor: str | None = None) -> Select:
+def units_query(
+    actor: Actor,
+    *,
+    province: int | None = None,
+    commune: int | None = None,
+    subject_type: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Select:
     c = unit_table.c
     where = [territory_clause(actor, unit_table)]
-    for column, value in ((c.province_code, province), (c.commune_code, commune),
-                          (c.subject_type, subject_type)):
+    for column, value in (
+        (c.province_code, province),
+        (c.commune_code, commune),
+        (c.subject_type, subject_type),
+    ):
         if value is not None:
             where.append(column == value)
     after = decode_cursor(cursor, (int,))
@@ -173,13 +221,30 @@ def units_query(actor: Actor, *, province: int | None = None, commune: int | Non
     return select(unit_table).where(*where).order_by(c.id).limit(max(1, min(limit, MAX_LIMIT)) + 1)
 
 
-def list_units(conn: Connection, actor: Actor, *, province: int | None = None,
-               commune: int | None = None, subject_type: str | None = None, limit: int = 50,
-               cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def list_units(
+    conn: Connection,
+    actor: Actor,
+    *,
+    province: int | None = None,
+    commune: int | None = None,
+    subject_type: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
     limit = max(1, min(limit, MAX_LIMIT))
-    rows = [dict(r._mapping) for r in conn.execute(units_query(
-        actor, province=province, commune=commune, subject_type=subject_type, limit=limit,
-        cursor=cursor))]
+    rows = [
+        dict(r._mapping)
+        for r in conn.execute(
+            units_query(
+                actor,
+                province=province,
+                commune=commune,
+                subject_type=subject_type,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+    ]
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor([rows[-1]["id"]]) if more else None
@@ -193,6 +258,8 @@ def visibility_problem(actor: Actor, dossier: dict[str, Any]) -> str | None:
         return "Hồ sơ của đơn vị khác / the dossier belongs to another unit"
     if actor.covers(dossier["province_code"], dossier["commune_code"]):
         return None
-    return (f"Hồ sơ thuộc xã {dossier['commune_code']} tỉnh {dossier['province_code']}, ngoài địa "
-            f"bàn của bạn / the dossier lies outside your territory (commune "
-            f"{dossier['commune_code']}, province {dossier['province_code']})")
+    return (
+        f"Hồ sơ thuộc xã {dossier['commune_code']} tỉnh {dossier['province_code']}, ngoài địa "
+        f"bàn của bạn / the dossier lies outside your territory (commune "
+        f"{dossier['commune_code']}, province {dossier['province_code']})"
+    )

@@ -15,8 +15,13 @@ from states.rulesets import RuleSet, registration_window_reasons
 from states.subjects import SubjectType
 from workflow import audit, rulesets
 from workflow.actors import Actor
-from workflow.db import (autocommit_connection, joined_connection, read_connection, write_group,
-                         write_transaction)
+from workflow.db import (
+    autocommit_connection,
+    joined_connection,
+    read_connection,
+    write_group,
+    write_transaction,
+)
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
 from workflow.models import Dossier, Unit
 from workflow.prepared import Prepared
@@ -25,15 +30,23 @@ from workflow.steps import open_step
 dossier_table = Dossier.__table__
 unit_table = Unit.__table__
 
+
 # Built once (see workflow/engine.py). One read brings the unit, the rule set in force for its
 # province, year and subject type (None until a national default is stored) and the new dossier's
 # id, so that the audit row, whose hash covers that id, is written with the dossier itself.
 def _unit_query(next_id) -> Prepared:
-    in_force = (rulesets.in_force_select(unit_table.c.province_code, bindparam("year"),
-                                         unit_table.c.subject_type)
-                .correlate(unit_table).scalar_subquery())
-    return Prepared(select(unit_table, in_force.label("rule_set_id"), next_id.label("next_id"))
-                    .where(unit_table.c.id == bindparam("unit_id")))
+    in_force = (
+        rulesets.in_force_select(
+            unit_table.c.province_code, bindparam("year"), unit_table.c.subject_type
+        )
+        .correlate(unit_table)
+        .scalar_subquery()
+    )
+    return Prepared(
+        select(unit_table, in_force.label("rule_set_id"), next_id.label("next_id")).where(
+            unit_table.c.id == bindparam("unit_id")
+        )
+    )
 
 
 _UNIT = {
@@ -41,22 +54,47 @@ _UNIT = {
     "postgresql": _unit_query(func.nextval(func.pg_get_serial_sequence("dossier", "id"))),
     # SQLite: the caller holds the write lock (BEGIN IMMEDIATE), so max + 1 is the next id, as
     # SQLite itself would choose it.
-    "sqlite": _unit_query(select(func.coalesce(func.max(dossier_table.c.id), 0) + 1)
-                          .scalar_subquery()),
+    "sqlite": _unit_query(
+        select(func.coalesce(func.max(dossier_table.c.id), 0) + 1).scalar_subquery()
+    ),
 }
-_LIVE = Prepared(select(dossier_table.c.id, dossier_table.c.state).where(
-    dossier_table.c.unit_id == bindparam("unit_id"), dossier_table.c.year == bindparam("year"),
-    dossier_table.c.withdrawn_at.is_(None)))
-_INSERT_COLUMNS = ("id", "unit_id", "year", "state", "version", "rule_set_id", "subject_type",
-                   "managing_level", "province_code", "commune_code", "returns", "audit_seq",
-                   "audit_head", "created_at", "updated_at", "escalation_level", "step_opened_at",
-                   "step_seq", "due_at", "next_escalation_at")
+_LIVE = Prepared(
+    select(dossier_table.c.id, dossier_table.c.state).where(
+        dossier_table.c.unit_id == bindparam("unit_id"),
+        dossier_table.c.year == bindparam("year"),
+        dossier_table.c.withdrawn_at.is_(None),
+    )
+)
+_INSERT_COLUMNS = (
+    "id",
+    "unit_id",
+    "year",
+    "state",
+    "version",
+    "rule_set_id",
+    "subject_type",
+    "managing_level",
+    "province_code",
+    "commune_code",
+    "returns",
+    "audit_seq",
+    "audit_head",
+    "created_at",
+    "updated_at",
+    "escalation_level",
+    "step_opened_at",
+    "step_seq",
+    "due_at",
+    "next_escalation_at",
+)
 _INSERT_DOSSIER = insert(dossier_table).values(
-    {c: bindparam(c, type_=dossier_table.c[c].type) for c in _INSERT_COLUMNS})
+    {c: bindparam(c, type_=dossier_table.c[c].type) for c in _INSERT_COLUMNS}
+)
 _INSERT = Prepared(_INSERT_DOSSIER)
 # Postgres: the dossier and its first audit row in one statement.
-_INSERT_WITH_AUDIT = Prepared(audit.insert_after(
-    _INSERT_DOSSIER.returning(dossier_table.c.id).cte("registered")))
+_INSERT_WITH_AUDIT = Prepared(
+    audit.insert_after(_INSERT_DOSSIER.returning(dossier_table.c.id).cte("registered"))
+)
 
 
 # Checks run at registration: name -> fn(conn, unit, year, rules, payload, now) -> reasons.
@@ -67,6 +105,7 @@ def registration_check(name: str):
     def register(fn):
         REGISTRATION_CHECKS[name] = fn
         return fn
+
     return register
 
 
@@ -90,36 +129,57 @@ def _households(conn, unit, year, rules: RuleSet, payload, now) -> list[str]:
     if unit["subject_type"] != SubjectType.KDC.value:
         return []
     counts = payload.get("households")
-    if (not isinstance(counts, dict)
-            or not all(isinstance(counts.get(k), int) and not isinstance(counts.get(k), bool)
-                       for k in HOUSEHOLD_KEYS)):
-        return ["Khu dân cư đăng ký cần số hộ: {\"households\": {\"registered\": n, \"total\": "
-                "m}} / a residential area registers with its household counts: {\"households\": "
-                "{\"registered\": n, \"total\": m}}"]
+    if not isinstance(counts, dict) or not all(
+        isinstance(counts.get(k), int) and not isinstance(counts.get(k), bool)
+        for k in HOUSEHOLD_KEYS
+    ):
+        return [
+            'Khu dân cư đăng ký cần số hộ: {"households": {"registered": n, "total": '
+            'm}} / a residential area registers with its household counts: {"households": '
+            '{"registered": n, "total": m}}'
+        ]
     registered, total = counts["registered"], counts["total"]
     if total <= 0 or not 0 <= registered <= total:
-        return [f"Số hộ không hợp lệ: {registered}/{total} / household counts {registered} of "
-                f"{total} are not valid (0 <= registered <= total, total > 0)"]
-    criterion = next((c for c in rules.criteria if c.kind is CriterionKind.PCT
-                      and c.measure is None and c.threshold_pct == 100), None)
+        return [
+            f"Số hộ không hợp lệ: {registered}/{total} / household counts {registered} of "
+            f"{total} are not valid (0 <= registered <= total, total > 0)"
+        ]
+    criterion = next(
+        (
+            c
+            for c in rules.criteria
+            if c.kind is CriterionKind.PCT and c.measure is None and c.threshold_pct == 100
+        ),
+        None,
+    )
     if criterion is None:
-        return [] if registered == total else [
-            f"Mới có {registered}/{total} hộ đăng ký, cần 100% / {registered} of {total} "
-            "households registered: every one must"]
+        return (
+            []
+            if registered == total
+            else [
+                f"Mới có {registered}/{total} hộ đăng ký, cần 100% / {registered} of {total} "
+                "households registered: every one must"
+            ]
+        )
     result = pct_result(criterion, registered, total)
     return [] if result.met else [result.reason()]
 
 
 def _may_register(actor: Actor, unit: dict[str, Any]) -> str | None:
     if actor.role is Role.UNIT:
-        return None if actor.unit_id == unit["id"] else (
-            "Chỉ đăng ký được cho đơn vị của mình / you can only register your own unit")
+        return (
+            None
+            if actor.unit_id == unit["id"]
+            else ("Chỉ đăng ký được cho đơn vị của mình / you can only register your own unit")
+        )
     if actor.role in (Role.COMMUNE_REVIEWER, Role.PROVINCE_ADMIN):
         if actor.covers(unit["province_code"], unit["commune_code"]):
             return None
         return "Đơn vị ngoài địa bàn của bạn / the unit is outside your territory"
-    return (f"Vai trò '{actor.role.value}' không đăng ký hồ sơ / role '{actor.role.value}' "
-            "does not register dossiers")
+    return (
+        f"Vai trò '{actor.role.value}' không đăng ký hồ sơ / role '{actor.role.value}' "
+        "does not register dossiers"
+    )
 
 
 def _already_registered(unit_id: int, year: int, engine: Engine | None) -> Conflict:
@@ -127,16 +187,28 @@ def _already_registered(unit_id: int, year: int, engine: Engine | None) -> Confl
     with read_connection(engine) as conn:
         existing = _LIVE.first(conn, {"unit_id": unit_id, "year": year})
     if existing is None:  # withdrawn in the meantime: the unit may register again
-        return Conflict(f"Đơn vị vừa có hồ sơ năm {year}; thử lại / the unit's {year} dossier "
-                        "changed while registering; try again")
-    return Conflict(f"Đơn vị đã có hồ sơ năm {year} (số {existing['id']}, trạng thái "
-                    f"{existing['state']}) / the unit already has a {year} dossier "
-                    f"(#{existing['id']}, {existing['state']})", dossier_id=existing["id"])
+        return Conflict(
+            f"Đơn vị vừa có hồ sơ năm {year}; thử lại / the unit's {year} dossier "
+            "changed while registering; try again"
+        )
+    return Conflict(
+        f"Đơn vị đã có hồ sơ năm {year} (số {existing['id']}, trạng thái "
+        f"{existing['state']}) / the unit already has a {year} dossier "
+        f"(#{existing['id']}, {existing['state']})",
+        dossier_id=existing["id"],
+    )
 
 
-def register(unit_id: int, year: int, actor: Actor, payload: dict[str, Any] | None = None, *,
-             request_id: str | None = None, now: datetime | None = None,
-             engine: Engine | None = None) -> dict[str, Any]:
+def register(
+    unit_id: int,
+    year: int,
+    actor: Actor,
+    payload: dict[str, Any] | None = None,
+    *,
+    request_id: str | None = None,
+    now: datetime | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
     """Register ``unit_id``'s dossier for ``year``: checks, then the dossier and its first audit
     row together. A second live dossier for the same unit and year is refused by the unique
     index (a Conflict naming the one there is), however the two requests interleave."""
@@ -158,8 +230,17 @@ def register(unit_id: int, year: int, actor: Actor, payload: dict[str, Any] | No
         raise _already_registered(unit_id, year, engine) from None
 
 
-def _register(conn: Connection, unit_id: int, year: int, actor: Actor, payload: dict[str, Any],
-              request_id: str | None, at: datetime, *, store_default: bool) -> dict[str, Any] | None:
+def _register(
+    conn: Connection,
+    unit_id: int,
+    year: int,
+    actor: Actor,
+    payload: dict[str, Any],
+    request_id: str | None,
+    at: datetime,
+    *,
+    store_default: bool,
+) -> dict[str, Any] | None:
     """None when the year's national default rule set must first be stored (``store_default``
     says whether this connection's transaction may store it)."""
     unit = _UNIT[conn.dialect.name].first(conn, {"unit_id": unit_id, "year": year})
@@ -172,32 +253,67 @@ def _register(conn: Connection, unit_id: int, year: int, actor: Actor, payload: 
         rule_set_id = unit["rule_set_id"]
         rules = rulesets.load(conn, rule_set_id)
     elif store_default:
-        rule_set_id, rules = rulesets.in_force(conn, unit["province_code"], year,
-                                               SubjectType(unit["subject_type"]))
+        rule_set_id, rules = rulesets.in_force(
+            conn, unit["province_code"], year, SubjectType(unit["subject_type"])
+        )
     else:
         return None
-    reasons = [r for check in REGISTRATION_CHECKS.values()
-               for r in check(conn, unit, year, rules, payload, at)]
+    reasons = [
+        r
+        for check in REGISTRATION_CHECKS.values()
+        for r in check(conn, unit, year, rules, payload, at)
+    ]
     if reasons:
         raise GuardFailed(reasons)
     return _insert(conn, unit, year, rule_set_id, rules, actor, payload, request_id, at)
 
 
-def _insert(conn: Connection, unit: dict[str, Any], year: int, rule_set_id: int, rules: RuleSet,
-            actor: Actor, payload: dict[str, Any], request_id: str | None,
-            at: datetime) -> dict[str, Any]:
+def _insert(
+    conn: Connection,
+    unit: dict[str, Any],
+    year: int,
+    rule_set_id: int,
+    rules: RuleSet,
+    actor: Actor,
+    payload: dict[str, Any],
+    request_id: str | None,
+    at: datetime,
+) -> dict[str, Any]:
     dossier_id = unit["next_id"]
     audit_row, head = audit.record(
-        dossier_id=dossier_id, seq=1, prev_hash=audit.GENESIS, event=audit.REGISTER,
-        from_state=None, to_state=INITIAL.value, version=1, actor_id=actor.id,
-        actor_name=actor.name, role=actor.role.value, payload=payload, reason=None, at=at,
-        request_id=request_id, rule_set_id=rule_set_id)
+        dossier_id=dossier_id,
+        seq=1,
+        prev_hash=audit.GENESIS,
+        event=audit.REGISTER,
+        from_state=None,
+        to_state=INITIAL.value,
+        version=1,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        role=actor.role.value,
+        payload=payload,
+        reason=None,
+        at=at,
+        request_id=request_id,
+        rule_set_id=rule_set_id,
+    )
     row: dict[str, Any] = {
-        "id": dossier_id, "unit_id": unit["id"], "year": year, "state": INITIAL.value,
-        "version": 1, "rule_set_id": rule_set_id, "subject_type": unit["subject_type"],
-        "managing_level": unit["managing_level"], "province_code": unit["province_code"],
-        "commune_code": unit["commune_code"], "returns": {}, "audit_seq": 1, "audit_head": head,
-        "created_at": at, "updated_at": at, "escalation_level": 0,
+        "id": dossier_id,
+        "unit_id": unit["id"],
+        "year": year,
+        "state": INITIAL.value,
+        "version": 1,
+        "rule_set_id": rule_set_id,
+        "subject_type": unit["subject_type"],
+        "managing_level": unit["managing_level"],
+        "province_code": unit["province_code"],
+        "commune_code": unit["commune_code"],
+        "returns": {},
+        "audit_seq": 1,
+        "audit_head": head,
+        "created_at": at,
+        "updated_at": at,
+        "escalation_level": 0,
     }
     row.update(open_step(rules, row, INITIAL, at, seq=1))
     if conn.dialect.name == "sqlite":

@@ -19,9 +19,19 @@ STATES = [s.value for s in State]
 
 
 def _headers(labels: dict[str, Any]) -> list[str]:
-    return (["Số đơn vị", "Đã đăng ký", "Tỷ lệ đăng ký", "Được công nhận", "Tỷ lệ công nhận",
-             "Đạt chỉ tiêu đăng ký", "Đạt chỉ tiêu công nhận"]
-            + [labels["states"][s]["vi"] for s in STATES] + ["Quá hạn", "Đã nhắc / chuyển cấp"])
+    return (
+        [
+            "Số đơn vị",
+            "Đã đăng ký",
+            "Tỷ lệ đăng ký",
+            "Được công nhận",
+            "Tỷ lệ công nhận",
+            "Đạt chỉ tiêu đăng ký",
+            "Đạt chỉ tiêu công nhận",
+        ]
+        + [labels["states"][s]["vi"] for s in STATES]
+        + ["Quá hạn", "Đã nhắc / chuyển cấp"]
+    )
 
 
 def _yes(value: bool | None) -> str:
@@ -29,14 +39,24 @@ def _yes(value: bool | None) -> str:
 
 
 def _figures(f: dict[str, Any]) -> list[Any]:
-    return ([f["units"], f["registered"], f["registration_rate"], f["recognised"],
-             f["recognition_rate"], _yes(f["meets_registration_target"]),
-             _yes(f["meets_recognition_target"])]
-            + [f["by_state"][s] for s in STATES] + [f["overdue"], f["escalated"]])
+    return (
+        [
+            f["units"],
+            f["registered"],
+            f["registration_rate"],
+            f["recognised"],
+            f["recognition_rate"],
+            _yes(f["meets_registration_target"]),
+            _yes(f["meets_recognition_target"]),
+        ]
+        + [f["by_state"][s] for s in STATES]
+        + [f["overdue"], f["escalated"]]
+    )
 
 
-def _sheet(ws, head: list[str], rows: list[list[Any]], percent_columns: list[int],
-           frozen_columns: int = 1) -> None:
+def _sheet(
+    ws, head: list[str], rows: list[list[Any]], percent_columns: list[int], frozen_columns: int = 1
+) -> None:
     ws.append(head)
     for cell in ws[1]:
         cell.font, cell.fill = BOLD, HEADER_FILL
@@ -48,7 +68,9 @@ def _sheet(ws, head: list[str], rows: list[list[Any]], percent_columns: list[int
             cell.number_format = PERCENT
     ws.freeze_panes = ws.cell(row=2, column=frozen_columns + 1)  # headers and row names stay
     for i, title in enumerate(head, start=1):
-        width = max(len(str(title)), *(len(str(r[i - 1] or "")) for r in rows)) if rows else len(title)
+        width = (
+            max(len(str(title)), *(len(str(r[i - 1] or "")) for r in rows)) if rows else len(title)
+        )
         ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 40)
 
 
@@ -75,11 +97,21 @@ def workbook(report: dict[str, Any]) -> bytes:
     _sheet(communes, head, rows, [6, 8], frozen_columns=3)
     targets = wb.create_sheet("Chỉ tiêu")
     where = scope["commune_name"] or scope["province_name"]
-    _sheet(targets, ["Chỉ tiêu", "Giá trị"], [
-        ["Địa bàn", where], ["Năm", report["year"]], ["Số liệu đến", report["as_of"]],
-        ["Tỷ lệ đăng ký tối thiểu", report["targets"]["registration_pct"] / 100],
-        ["Tỷ lệ công nhận tối thiểu (trên số đã đăng ký)", report["targets"]["recognition_pct"] / 100]],
-        [])
+    _sheet(
+        targets,
+        ["Chỉ tiêu", "Giá trị"],
+        [
+            ["Địa bàn", where],
+            ["Năm", report["year"]],
+            ["Số liệu đến", report["as_of"]],
+            ["Tỷ lệ đăng ký tối thiểu", report["targets"]["registration_pct"] / 100],
+            [
+                "Tỷ lệ công nhận tối thiểu (trên số đã đăng ký)",
+                report["targets"]["recognition_pct"] / 100,
+            ],
+        ],
+        [],
+    )
     for row in (5, 6):
         targets.cell(row=row, column=2).number_format = PERCENT
     out = BytesIO()

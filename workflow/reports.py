@@ -32,25 +32,35 @@ SUBJECTS = [s.value for s in SubjectType]
 def _scope(actor: Actor, province: int | None, commune: int | None) -> tuple[int, int | None]:
     """The (province, commune) the actor asks for, checked against its territory."""
     if actor.role is Role.UNIT:
-        raise Forbidden("Báo cáo dành cho cán bộ; đại diện đơn vị xem hồ sơ của mình / reports are "
-                        "for officials; a unit's representative reads its own dossier")
+        raise Forbidden(
+            "Báo cáo dành cho cán bộ; đại diện đơn vị xem hồ sơ của mình / reports are "
+            "for officials; a unit's representative reads its own dossier"
+        )
     if province is not None and territory.province(province) is None:
         raise InvalidInput([f"Không có tỉnh mã {province} / no province with code {province}"])
     if commune is not None:
         place = territory.commune(commune)
         if place is None:
-            raise InvalidInput([f"Không có xã/phường mã {commune} / no commune with code {commune}"])
+            raise InvalidInput(
+                [f"Không có xã/phường mã {commune} / no commune with code {commune}"]
+            )
         if province is not None and place.province_code != province:
-            raise InvalidInput([f"Xã {commune} không thuộc tỉnh {province} / commune {commune} is "
-                                f"not in province {province}"])
+            raise InvalidInput(
+                [
+                    f"Xã {commune} không thuộc tỉnh {province} / commune {commune} is "
+                    f"not in province {province}"
+                ]
+            )
         province = place.province_code
     province = province if province is not None else actor.province_code
     if actor.commune_code is not None:
         commune = commune if commune is not None else actor.commune_code
     if not actor.covers(province, commune):
-        raise Forbidden(f"Ngoài địa bàn của bạn (tỉnh {actor.province_code}"
-                        f"{f', xã {actor.commune_code}' if actor.commune_code else ''}) / outside "
-                        "your territory")
+        raise Forbidden(
+            f"Ngoài địa bàn của bạn (tỉnh {actor.province_code}"
+            f"{f', xã {actor.commune_code}' if actor.commune_code else ''}) / outside "
+            "your territory"
+        )
     return province, commune
 
 
@@ -64,12 +74,16 @@ def _finish(f: dict[str, Any], targets: Targets) -> dict[str, Any]:
     recognised = by_state[State.RECOGNISED.value]
     units = f["units"]
     return {
-        "units": units, "registered": registered, "recognised": recognised, "by_state": by_state,
+        "units": units,
+        "registered": registered,
+        "recognised": recognised,
+        "by_state": by_state,
         "registration_rate": round(registered / units, 4) if units else None,
         "recognition_rate": round(recognised / registered, 4) if registered else None,
         "meets_registration_target": meets(registered, units, targets.registration_pct),
         "meets_recognition_target": meets(recognised, registered, targets.recognition_pct),
-        "overdue": f["overdue"], "escalated": f["escalated"],
+        "overdue": f["overdue"],
+        "escalated": f["escalated"],
     }
 
 
@@ -90,18 +104,35 @@ def queries(province: int, commune: int | None, year: int, now: datetime):
         where_d.append(d.commune_code == commune)
         where_u.append(u.commune_code == commune)
     open_ = d.state.in_(OPEN_STATES)
-    dossiers_q = (select(d.commune_code, d.subject_type, d.state, func.count().label("n"),
-                         func.sum(case((and_(open_, d.due_at < now), 1), else_=0)).label("overdue"),
-                         func.sum(case((and_(open_, d.escalation_level > 0), 1), else_=0)).label("escalated"))
-                  .where(*where_d).group_by(d.commune_code, d.subject_type, d.state))
-    units_q = (select(u.commune_code, u.subject_type, func.count().label("n"))
-               .where(*where_u).group_by(u.commune_code, u.subject_type))
+    dossiers_q = (
+        select(
+            d.commune_code,
+            d.subject_type,
+            d.state,
+            func.count().label("n"),
+            func.sum(case((and_(open_, d.due_at < now), 1), else_=0)).label("overdue"),
+            func.sum(case((and_(open_, d.escalation_level > 0), 1), else_=0)).label("escalated"),
+        )
+        .where(*where_d)
+        .group_by(d.commune_code, d.subject_type, d.state)
+    )
+    units_q = (
+        select(u.commune_code, u.subject_type, func.count().label("n"))
+        .where(*where_u)
+        .group_by(u.commune_code, u.subject_type)
+    )
     return units_q, dossiers_q
 
 
-def summary(actor: Actor, *, province: int | None = None, commune: int | None = None,
-            year: int | None = None, now: datetime | None = None,
-            engine: Engine | None = None) -> dict[str, Any]:
+def summary(
+    actor: Actor,
+    *,
+    province: int | None = None,
+    commune: int | None = None,
+    year: int | None = None,
+    now: datetime | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
     """The report for the actor's territory (or a part of it) and a year (default: this year in
     Vietnam). Rates: registration = registered / units; recognition = recognised / registered
     (withdrawn dossiers are not registered); None where there is nothing to divide by."""
@@ -112,10 +143,14 @@ def summary(actor: Actor, *, province: int | None = None, commune: int | None = 
     province, commune = _scope(actor, province, commune)
     targets = target_for(province)
     units_q, dossiers_q = queries(province, commune, year, now)
-    communes = ([territory.commune(commune)] if commune is not None
-                else list(territory.communes_of(province)))
+    communes = (
+        [territory.commune(commune)]
+        if commune is not None
+        else list(territory.communes_of(province))
+    )
     cells: dict[tuple[int, str], dict[str, Any]] = {
-        (c.code, s): _empty() for c in communes for s in SUBJECTS}
+        (c.code, s): _empty() for c in communes for s in SUBJECTS
+    }
     with read_connection(engine) as conn:
         for row in conn.execute(units_q):
             cells.setdefault((row.commune_code, row.subject_type), _empty())["units"] += row.n
@@ -135,19 +170,35 @@ def summary(actor: Actor, *, province: int | None = None, commune: int | None = 
             _add(scope_by_subject[s], cell)
             by_subject[s] = _finish(cell, targets)
         _add(scope_total, total)
-        rows.append({"commune_code": code, "commune_name": names.get(code),
-                     "total": _finish(total, targets), "by_subject_type": by_subject})
+        rows.append(
+            {
+                "commune_code": code,
+                "commune_name": names.get(code),
+                "total": _finish(total, targets),
+                "by_subject_type": by_subject,
+            }
+        )
     info = territory.province(province)
     return {
-        "scope": {"province_code": province, "province_name": info.name if info else None,
-                  "commune_code": commune, "commune_name": names.get(commune) if commune else None},
-        "year": year, "as_of": now.isoformat(),
-        "targets": {"registration_pct": targets.registration_pct,
-                    "recognition_pct": targets.recognition_pct},
+        "scope": {
+            "province_code": province,
+            "province_name": info.name if info else None,
+            "commune_code": commune,
+            "commune_name": names.get(commune) if commune else None,
+        },
+        "year": year,
+        "as_of": now.isoformat(),
+        "targets": {
+            "registration_pct": targets.registration_pct,
+            "recognition_pct": targets.recognition_pct,
+        },
         "total": _finish(scope_total, targets),
         "by_subject_type": {s: _finish(f, targets) for s, f in scope_by_subject.items()},
         "communes": rows,
-        "labels": {"states": {s.value: {"vi": vi, "en": en} for s, (vi, en) in STATE_LABELS.items()},
-                   "subject_types": {s.value: {"vi": vi, "en": en}
-                                     for s, (vi, en) in SUBJECT_LABELS.items()}},
+        "labels": {
+            "states": {s.value: {"vi": vi, "en": en} for s, (vi, en) in STATE_LABELS.items()},
+            "subject_types": {
+                s.value: {"vi": vi, "en": en} for s, (vi, en) in SUBJECT_LABELS.items()
+            },
+        },
     }

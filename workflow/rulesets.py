@@ -12,8 +12,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from states.lifecycle import Role
-from states.rulesets import (RuleSet, check_rule_set, national_default,
-                             national_floor_problems)
+from states.rulesets import RuleSet, check_rule_set, national_default, national_floor_problems
 from states.subjects import SubjectType
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
@@ -30,10 +29,16 @@ def in_force_select(province: Any, year: Any, subject: Any):
     """The id of the rule set in force for (province, year, subject type), each given as a
     parameter or a column of an enclosing query: the province's own newest version beats the
     national one."""
-    return (select(_t.c.id)
-            .where(_t.c.province_code.in_([province, NATIONAL]), _t.c.year == year,
-                   _t.c.subject_type == subject)
-            .order_by((_t.c.province_code == NATIONAL).asc(), _t.c.version.desc()).limit(1))
+    return (
+        select(_t.c.id)
+        .where(
+            _t.c.province_code.in_([province, NATIONAL]),
+            _t.c.year == year,
+            _t.c.subject_type == subject,
+        )
+        .order_by((_t.c.province_code == NATIONAL).asc(), _t.c.version.desc())
+        .limit(1)
+    )
 
 
 # Built once (see workflow/engine.py).
@@ -46,27 +51,39 @@ _IN_FORCE_PREPARED = Prepared(_IN_FORCE)
 def load(conn: Connection, rule_set_id: int) -> RuleSet:
     rules = _cache.get(rule_set_id)
     if rules is None:
-        body = conn.execute(select(rule_set_table.c.body)
-                            .where(rule_set_table.c.id == rule_set_id)).scalar_one()
+        body = conn.execute(
+            select(rule_set_table.c.body).where(rule_set_table.c.id == rule_set_id)
+        ).scalar_one()
         rules = _cache[rule_set_id] = RuleSet.from_json(body)
     return rules
 
 
-def in_force(conn: Connection, province_code: int, year: int, subject: SubjectType) -> tuple[int, RuleSet]:
+def in_force(
+    conn: Connection, province_code: int, year: int, subject: SubjectType
+) -> tuple[int, RuleSet]:
     """The newest rule set for (province, year, subject type); the province's own beats the
     national one. The national default is stored on first use so that dossiers can pin it."""
     t = rule_set_table
-    found = _IN_FORCE_PREPARED.scalar(conn, {"province": province_code, "year": year,
-                                             "subject": subject.value})
+    found = _IN_FORCE_PREPARED.scalar(
+        conn, {"province": province_code, "year": year, "subject": subject.value}
+    )
     if found is not None:
         return found, load(conn, found)
     rules = national_default(year, subject)
     try:
         with conn.begin_nested():
-            new_id = conn.execute(insert(t).returning(t.c.id), {
-                "province_code": NATIONAL, "year": year, "subject_type": subject.value,
-                "version": 1, "body": rules.to_json(), "published_at": datetime.now(UTC),
-                "published_by": None}).scalar_one()
+            new_id = conn.execute(
+                insert(t).returning(t.c.id),
+                {
+                    "province_code": NATIONAL,
+                    "year": year,
+                    "subject_type": subject.value,
+                    "version": 1,
+                    "body": rules.to_json(),
+                    "published_at": datetime.now(UTC),
+                    "published_by": None,
+                },
+            ).scalar_one()
     except IntegrityError:  # another transaction stored it first
         return in_force(conn, province_code, year, subject)
     _cache[new_id] = rules
@@ -75,9 +92,11 @@ def in_force(conn: Connection, province_code: int, year: int, subject: SubjectTy
 
 def next_version(conn: Connection, province_code: int, year: int, subject: SubjectType) -> int:
     t = rule_set_table
-    current = conn.execute(select(func.max(t.c.version)).where(
-        t.c.province_code == province_code, t.c.year == year,
-        t.c.subject_type == subject.value)).scalar()
+    current = conn.execute(
+        select(func.max(t.c.version)).where(
+            t.c.province_code == province_code, t.c.year == year, t.c.subject_type == subject.value
+        )
+    ).scalar()
     return (current or 0) + 1
 
 
@@ -89,10 +108,18 @@ def publish(conn: Connection, rules: RuleSet, published_by: int | None = None) -
     version = next_version(conn, province_code, rules.year, subject)
     rules = rules.model_copy(update={"version": version})
     t = rule_set_table
-    new_id = conn.execute(insert(t).returning(t.c.id), {
-        "province_code": province_code, "year": rules.year, "subject_type": subject.value,
-        "version": version, "body": rules.to_json(), "published_at": datetime.now(UTC),
-        "published_by": published_by}).scalar_one()
+    new_id = conn.execute(
+        insert(t).returning(t.c.id),
+        {
+            "province_code": province_code,
+            "year": rules.year,
+            "subject_type": subject.value,
+            "version": version,
+            "body": rules.to_json(),
+            "published_at": datetime.now(UTC),
+            "published_by": published_by,
+        },
+    ).scalar_one()
     _cache[new_id] = rules
     return new_id
 
@@ -107,21 +134,28 @@ def _who_may_publish(actor: Actor | None, province_code: int | None) -> str | No
     if actor is None:
         return None
     if actor.role is not Role.PROVINCE_ADMIN:
-        return (f"Chỉ quản trị cấp tỉnh mới ban hành bộ quy tắc (vai trò của bạn: "
-                f"{actor.role.value}) / only a province administrator publishes rule sets "
-                f"(your role: {actor.role.value})")
+        return (
+            f"Chỉ quản trị cấp tỉnh mới ban hành bộ quy tắc (vai trò của bạn: "
+            f"{actor.role.value}) / only a province administrator publishes rule sets "
+            f"(your role: {actor.role.value})"
+        )
     if province_code is None:
-        return ("Bộ quy tắc quốc gia do người vận hành hệ thống ban hành / the national rule set "
-                "is published by the operator, not by a province")
+        return (
+            "Bộ quy tắc quốc gia do người vận hành hệ thống ban hành / the national rule set "
+            "is published by the operator, not by a province"
+        )
     if actor.province_code != province_code:
-        return (f"Bạn quản trị tỉnh {actor.province_code}, không ban hành cho tỉnh "
-                f"{province_code} / you administer province {actor.province_code}, not "
-                f"{province_code}")
+        return (
+            f"Bạn quản trị tỉnh {actor.province_code}, không ban hành cho tỉnh "
+            f"{province_code} / you administer province {actor.province_code}, not "
+            f"{province_code}"
+        )
     return None
 
 
-def publish_bodies(bodies: Any, by: Actor | None = None,
-                   engine: Engine | None = None) -> list[dict[str, Any]]:
+def publish_bodies(
+    bodies: Any, by: Actor | None = None, engine: Engine | None = None
+) -> list[dict[str, Any]]:
     """Publish one rule set body or a list of them (e.g. one per subject type), all or nothing.
     Every body is validated first and every error of every body is listed (``InvalidInput``);
     each is stored as the next version of its (province, year, subject type). A body's own
@@ -136,8 +170,9 @@ def publish_bodies(bodies: Any, by: Actor | None = None,
     for i, body in enumerate(items):
         where = f"[{i}] " if many else ""
         if not isinstance(body, dict):
-            reasons.append(f"{where}bộ quy tắc phải là một đối tượng JSON / a rule set must be a "
-                           "JSON object")
+            reasons.append(
+                f"{where}bộ quy tắc phải là một đối tượng JSON / a rule set must be a JSON object"
+            )
             continue
         problems = check_rule_set(body)
         if not problems:
@@ -149,8 +184,10 @@ def publish_bodies(bodies: Any, by: Actor | None = None,
     for key in sorted(set(keys), key=str):
         if keys.count(key) > 1:
             n = keys.count(key)
-            reasons.append(f"Bộ quy tắc {_key_text(key)} xuất hiện {n} lần trong tệp / rule set "
-                           f"{_key_text(key)} is listed {n} times")
+            reasons.append(
+                f"Bộ quy tắc {_key_text(key)} xuất hiện {n} lần trong tệp / rule set "
+                f"{_key_text(key)} is listed {n} times"
+            )
     if reasons:
         raise InvalidInput(reasons)
     for rules in parsed:
@@ -170,8 +207,15 @@ def _key_text(key: tuple[int | None, int, Any]) -> str:
     return f"({'national' if province is None else province}, {year}, {SubjectType(subject).value})"
 
 
-_DESCRIBE = select(_t.c.id, _t.c.province_code, _t.c.year, _t.c.subject_type, _t.c.version,
-                   _t.c.published_at, _t.c.published_by).where(_t.c.id == bindparam("rule_set_id"))
+_DESCRIBE = select(
+    _t.c.id,
+    _t.c.province_code,
+    _t.c.year,
+    _t.c.subject_type,
+    _t.c.version,
+    _t.c.published_at,
+    _t.c.published_by,
+).where(_t.c.id == bindparam("rule_set_id"))
 _described: dict[int, dict[str, Any]] = {}
 
 
@@ -192,32 +236,59 @@ def describe(conn: Connection, rule_set_id: int) -> dict[str, Any]:
 def _describe(conn: Connection, rule_set_id: int) -> dict[str, Any]:
     row = conn.execute(_DESCRIBE, {"rule_set_id": rule_set_id}).one()
     province = None if row.province_code == NATIONAL else row.province_code
-    return {"id": row.id, "province_code": province,
-            "year": row.year, "subject_type": row.subject_type, "version": row.version,
-            "published_at": row.published_at, "published_by": row.published_by}
+    return {
+        "id": row.id,
+        "province_code": province,
+        "year": row.year,
+        "subject_type": row.subject_type,
+        "version": row.version,
+        "published_at": row.published_at,
+        "published_by": row.published_by,
+    }
 
 
-def find(province_code: int | None, year: int, subject: SubjectType | str,
-         version: int | None = None, engine: Engine | None = None) -> dict[str, Any]:
+def find(
+    province_code: int | None,
+    year: int,
+    subject: SubjectType | str,
+    version: int | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
     """The rule set a dossier registered now would be pinned to (or a given version), read-only:
     the province's newest, else the stored national one, else the national default not stored
     yet (``id`` None). Raises NotFound for a version that does not exist."""
     subject = SubjectType(subject)
     with read_connection(engine) as conn:
         if version is not None:
-            row = conn.execute(select(_t.c.id).where(
-                _t.c.province_code == (province_code or NATIONAL), _t.c.year == year,
-                _t.c.subject_type == subject.value, _t.c.version == version)).first()
+            row = conn.execute(
+                select(_t.c.id).where(
+                    _t.c.province_code == (province_code or NATIONAL),
+                    _t.c.year == year,
+                    _t.c.subject_type == subject.value,
+                    _t.c.version == version,
+                )
+            ).first()
             if row is None:
-                raise NotFound(f"Không có phiên bản {version} của bộ quy tắc "
-                               f"{_key_text((province_code, year, subject))} / there is no version "
-                               f"{version} of rule set {_key_text((province_code, year, subject))}")
+                raise NotFound(
+                    f"Không có phiên bản {version} của bộ quy tắc "
+                    f"{_key_text((province_code, year, subject))} / there is no version "
+                    f"{version} of rule set {_key_text((province_code, year, subject))}"
+                )
         else:
-            row = conn.execute(_IN_FORCE, {"province": province_code or NATIONAL, "year": year,
-                                           "subject": subject.value}).first()
+            row = conn.execute(
+                _IN_FORCE,
+                {"province": province_code or NATIONAL, "year": year, "subject": subject.value},
+            ).first()
         if row is None:
-            return {"id": None, "province_code": None, "year": year, "subject_type": subject.value,
-                    "version": None, "published_at": None, "published_by": None,
-                    "note": "national default, not stored yet (it is stored at the first "
-                            "registration)", "rules": national_default(year, subject)}
+            return {
+                "id": None,
+                "province_code": None,
+                "year": year,
+                "subject_type": subject.value,
+                "version": None,
+                "published_at": None,
+                "published_by": None,
+                "note": "national default, not stored yet (it is stored at the first registration)",
+                "rules": national_default(year, subject),
+            }
         return {**describe(conn, row.id), "rules": load(conn, row.id)}

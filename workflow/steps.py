@@ -26,14 +26,25 @@ def deadline_rules(rules: RuleSet) -> DeadlineRules:
     return found
 
 
-def open_step(rules: RuleSet, dossier: dict[str, Any], dest: State, at: datetime,
-              seq: int) -> dict[str, Any]:
+def open_step(
+    rules: RuleSet, dossier: dict[str, Any], dest: State, at: datetime, seq: int
+) -> dict[str, Any]:
     """The step columns to write when the dossier enters ``dest`` at ``at`` (audit row ``seq``)."""
     if dest not in STEP_OF_STATE:
-        return {"step_opened_at": None, "step_seq": seq, "due_at": None, "escalation_level": 0,
-                "next_escalation_at": None}
+        return {
+            "step_opened_at": None,
+            "step_seq": seq,
+            "due_at": None,
+            "escalation_level": 0,
+            "next_escalation_at": None,
+        }
     deadlines = deadline_rules(rules)
     due = step_due_at(deadlines, SUBJECT_OF[dossier["subject_type"]], dest, dossier["year"], at)
     first = next_level(deadlines.ladder, due, 0) if due else None
-    return {"step_opened_at": at, "step_seq": seq, "due_at": due, "escalation_level": 0,
-            "next_escalation_at": first[1] if first else None}
+    return {
+        "step_opened_at": at,
+        "step_seq": seq,
+        "due_at": due,
+        "escalation_level": 0,
+        "next_escalation_at": first[1] if first else None,
+    }

@@ -10,8 +10,13 @@ from sqlalchemy.exc import IntegrityError
 
 from states import territory
 from states.lifecycle import Role
-from states.subjects import (DEFAULT_KIND, ManagingLevel, SubjectType, kind_problem,
-                             managing_level_problem)
+from states.subjects import (
+    DEFAULT_KIND,
+    ManagingLevel,
+    SubjectType,
+    kind_problem,
+    managing_level_problem,
+)
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -20,29 +25,49 @@ from workflow.models import Unit
 unit_table = Unit.__table__
 
 
-def create_unit(*, subject_type: str, commune_code: int, name: str | None = None,
-                kind: str | None = None, managing_level: str | None = None,
-                actor: Actor | None = None, engine: Engine | None = None) -> dict[str, Any]:
+def create_unit(
+    *,
+    subject_type: str,
+    commune_code: int,
+    name: str | None = None,
+    kind: str | None = None,
+    managing_level: str | None = None,
+    actor: Actor | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
     """Register a unit; ``actor`` None means the system (CLI, demo seeding)."""
     reasons: list[str] = []
     try:
         subject = SubjectType(subject_type)
     except ValueError:
-        raise InvalidInput([f"Loại đối tượng '{subject_type}' không hợp lệ / unknown subject type "
-                            f"'{subject_type}'; use one of: {', '.join(s.value for s in SubjectType)}"]) from None
+        raise InvalidInput(
+            [
+                f"Loại đối tượng '{subject_type}' không hợp lệ / unknown subject type "
+                f"'{subject_type}'; use one of: {', '.join(s.value for s in SubjectType)}"
+            ]
+        ) from None
     place = territory.commune(commune_code)
     if place is None:
-        raise InvalidInput([f"Không có xã/phường mã {commune_code} / no commune with code "
-                            f"{commune_code}"])
+        raise InvalidInput(
+            [f"Không có xã/phường mã {commune_code} / no commune with code {commune_code}"]
+        )
     if managing_level is None:
-        managing_level = (ManagingLevel.PROVINCE if subject is SubjectType.XA else ManagingLevel.COMMUNE).value
+        managing_level = (
+            ManagingLevel.PROVINCE if subject is SubjectType.XA else ManagingLevel.COMMUNE
+        ).value
     try:
         level = ManagingLevel(managing_level)
     except ValueError:
-        raise InvalidInput([f"Cấp quản lý '{managing_level}' không hợp lệ / unknown managing level "
-                            f"'{managing_level}': commune or province"]) from None
+        raise InvalidInput(
+            [
+                f"Cấp quản lý '{managing_level}' không hợp lệ / unknown managing level "
+                f"'{managing_level}': commune or province"
+            ]
+        ) from None
     if subject is SubjectType.XA:
-        kind = kind or {"xã": "xa", "phường": "phuong", "đặc khu": "dac_khu"}.get(place.division, "xa")
+        kind = kind or {"xã": "xa", "phường": "phuong", "đặc khu": "dac_khu"}.get(
+            place.division, "xa"
+        )
         name = name or place.name
     kind = kind or DEFAULT_KIND[subject]
     for problem in (kind_problem(subject, kind), managing_level_problem(subject, level)):
@@ -54,15 +79,25 @@ def create_unit(*, subject_type: str, commune_code: int, name: str | None = None
         raise InvalidInput(reasons)
     if actor is not None and not _may_manage(actor, place.province_code, place.code, level):
         raise Forbidden("Bạn không quản lý địa bàn này / you do not manage this territory")
-    row = {"name": name.strip(), "subject_type": subject.value, "kind": kind,
-           "province_code": place.province_code, "commune_code": place.code,
-           "managing_level": level.value, "created_at": datetime.now(UTC)}
+    row = {
+        "name": name.strip(),
+        "subject_type": subject.value,
+        "kind": kind,
+        "province_code": place.province_code,
+        "commune_code": place.code,
+        "managing_level": level.value,
+        "created_at": datetime.now(UTC),
+    }
     try:
         with write_transaction(engine) as conn:
-            row["id"] = conn.execute(insert(unit_table).returning(unit_table.c.id), row).scalar_one()
+            row["id"] = conn.execute(
+                insert(unit_table).returning(unit_table.c.id), row
+            ).scalar_one()
     except IntegrityError:
-        raise Conflict(f"{place.name} đã có đơn vị cấp xã / {place.name} is already registered "
-                       "as a commune unit") from None
+        raise Conflict(
+            f"{place.name} đã có đơn vị cấp xã / {place.name} is already registered "
+            "as a commune unit"
+        ) from None
     return row
 
 

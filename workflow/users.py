@@ -27,20 +27,32 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(*, name: str, role: str, territory_code: str | None = None,
-                unit_id: int | None = None, engine: Engine | None = None) -> tuple[Actor, str]:
+def create_user(
+    *,
+    name: str,
+    role: str,
+    territory_code: str | None = None,
+    unit_id: int | None = None,
+    engine: Engine | None = None,
+) -> tuple[Actor, str]:
     """Create a user and return it with its token; the token is shown once and stored hashed."""
     try:
         r = Role(role)
     except ValueError:
-        raise InvalidInput([f"Vai trò '{role}' không hợp lệ / unknown role '{role}'; use one of: "
-                            f"{', '.join(x.value for x in Role)}"]) from None
+        raise InvalidInput(
+            [
+                f"Vai trò '{role}' không hợp lệ / unknown role '{role}'; use one of: "
+                f"{', '.join(x.value for x in Role)}"
+            ]
+        ) from None
     if not name or not name.strip():
         raise InvalidInput(["Cần tên người dùng / the user needs a name"])
     with write_transaction(engine) as conn:
         if r is Role.UNIT:
             if unit_id is None:
-                raise InvalidInput(["Người dùng vai trò 'unit' cần --unit / a unit user needs --unit"])
+                raise InvalidInput(
+                    ["Người dùng vai trò 'unit' cần --unit / a unit user needs --unit"]
+                )
             unit = conn.execute(select(unit_table).where(unit_table.c.id == unit_id)).first()
             if unit is None:
                 raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
@@ -53,16 +65,31 @@ def create_user(*, name: str, role: str, territory_code: str | None = None,
             except ValueError as e:
                 raise InvalidInput([str(e)]) from None
             if r in COMMUNE_ROLES and commune_code is None:
-                raise InvalidInput([f"Vai trò '{r.value}' gắn với một xã / role '{r.value}' is bound "
-                                    "to a commune: give a commune code"])
+                raise InvalidInput(
+                    [
+                        f"Vai trò '{r.value}' gắn với một xã / role '{r.value}' is bound "
+                        "to a commune: give a commune code"
+                    ]
+                )
             if r in PROVINCE_ONLY_ROLES and commune_code is not None:
-                raise InvalidInput([f"Vai trò '{r.value}' gắn với một tỉnh / role '{r.value}' is bound "
-                                    "to a province: give a province code"])
+                raise InvalidInput(
+                    [
+                        f"Vai trò '{r.value}' gắn với một tỉnh / role '{r.value}' is bound "
+                        "to a province: give a province code"
+                    ]
+                )
             unit_id = None
         token = secrets.token_urlsafe(32)
-        row = {"name": name.strip(), "role": r.value, "province_code": province_code,
-               "commune_code": commune_code, "unit_id": unit_id, "token_hash": hash_token(token),
-               "active": True, "created_at": datetime.now(UTC)}
+        row = {
+            "name": name.strip(),
+            "role": r.value,
+            "province_code": province_code,
+            "commune_code": commune_code,
+            "unit_id": unit_id,
+            "token_hash": hash_token(token),
+            "active": True,
+            "created_at": datetime.now(UTC),
+        }
         user_id = conn.execute(insert(user_table).returning(user_table.c.id), row).scalar_one()
     return Actor(user_id, row["name"], r, province_code, commune_code, unit_id), token
 
@@ -72,9 +99,14 @@ def actor_from_row(row: Any) -> Actor:
 
 
 # Built once: every API request runs it (see workflow/engine.py on statement building).
-_BY_TOKEN = select(user_table.c.id, user_table.c.name, user_table.c.role, user_table.c.province_code,
-                   user_table.c.commune_code, user_table.c.unit_id).where(
-    user_table.c.token_hash == bindparam("token_hash"), user_table.c.active.is_(True))
+_BY_TOKEN = select(
+    user_table.c.id,
+    user_table.c.name,
+    user_table.c.role,
+    user_table.c.province_code,
+    user_table.c.commune_code,
+    user_table.c.unit_id,
+).where(user_table.c.token_hash == bindparam("token_hash"), user_table.c.active.is_(True))
 
 
 def authenticate(token: str, engine: Engine | None = None) -> Actor | None:

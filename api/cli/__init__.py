@@ -3,7 +3,6 @@
 Each concern adds its commands to ``app`` from a module of its own.
 """
 
-from api.cli.main import app
 # One module a line, so that each concern adds its own without touching the others' lines.
 from api.cli import (  # noqa: F401,E402  (each module registers its commands)
     audit_cmd,
@@ -16,5 +15,6 @@ from api.cli import (  # noqa: F401,E402  (each module registers its commands)
     serve_cmd,
     users_cmd,
 )
+from api.cli.main import app
 
 __all__ = ["app"]

@@ -17,7 +17,12 @@ def verify(dossier: int = typer.Option(None, "--dossier", help="check only this 
     else:
         with read_connection() as conn:
             checked, findings = audit.verify(conn, dossier)
-    emit({"ok": not findings, "dossiers_checked": checked,
-          "findings": [f.as_dict() for f in findings]})
+    emit(
+        {
+            "ok": not findings,
+            "dossiers_checked": checked,
+            "findings": [f.as_dict() for f in findings],
+        }
+    )
     if findings:
         raise typer.Exit(code=1)

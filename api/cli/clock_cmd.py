@@ -19,14 +19,18 @@ def _moment(text: str | None) -> datetime | None:
         raise typer.BadParameter(f"'{text}' is not a time like 2026-11-21T09:00") from None
     if moment.tzinfo is None:  # officials read local time
         from zoneinfo import ZoneInfo
+
         moment = moment.replace(tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
     return moment.astimezone(UTC)
 
 
 @app.command("sweep")
-def sweep_cmd(at: str = typer.Option(None, "--at", help="as if at this local time "
-                                      "(Asia/Ho_Chi_Minh), e.g. 2026-11-21T09:00"),
-              batch: int = typer.Option(500, "--batch")) -> None:
+def sweep_cmd(
+    at: str = typer.Option(
+        None, "--at", help="as if at this local time (Asia/Ho_Chi_Minh), e.g. 2026-11-21T09:00"
+    ),
+    batch: int = typer.Option(500, "--batch"),
+) -> None:
     """Run one escalation sweep now, or as if at --at; prints the counts."""
     from scheduler.sweep import sweep
 
@@ -43,7 +47,9 @@ def scheduler_cmd() -> None:
 
 
 @app.command("outbox")
-def outbox_cmd(deliver_now: bool = typer.Option(False, "--deliver", help="try delivery now")) -> None:
+def outbox_cmd(
+    deliver_now: bool = typer.Option(False, "--deliver", help="try delivery now"),
+) -> None:
     """Show notifications waiting in the outbox (and the failing ones with their error)."""
     from scheduler.delivery import deliver, pending
 

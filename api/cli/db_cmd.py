@@ -9,8 +9,10 @@ from workflow import migrate
 
 
 @db_app.command("upgrade")
-def upgrade(revision: str = typer.Argument("head"),
-            database: str = typer.Option(None, "--database", help="overrides DATABASE_URL")) -> None:
+def upgrade(
+    revision: str = typer.Argument("head"),
+    database: str = typer.Option(None, "--database", help="overrides DATABASE_URL"),
+) -> None:
     """Apply the migrations up to REVISION (default: the newest)."""
     use_database(database)
     migrate.upgrade(revision=revision)
@@ -18,8 +20,9 @@ def upgrade(revision: str = typer.Argument("head"),
 
 
 @db_app.command("downgrade")
-def downgrade(revision: str = typer.Argument(...),
-              database: str = typer.Option(None, "--database")) -> None:
+def downgrade(
+    revision: str = typer.Argument(...), database: str = typer.Option(None, "--database")
+) -> None:
     """Undo migrations down to REVISION ('base' removes every table)."""
     use_database(database)
     migrate.downgrade(revision=revision)

@@ -6,26 +6,32 @@ from pathlib import Path
 
 import typer
 
-from api.cli.main import app, emit
+from api.cli.main import app
 from states.lifecycle import markdown_table, mermaid
 from workflow import demo, migrate
 
 
 @app.command("demo")
-def demo_cmd(if_empty: bool = typer.Option(False, "--if-empty", help="seed only an empty database"),
-             year: int = typer.Option(None, "--year")) -> None:
+def demo_cmd(
+    if_empty: bool = typer.Option(False, "--if-empty", help="seed only an empty database"),
+    year: int = typer.Option(None, "--year"),
+) -> None:
     """Seed the demo province (Quảng Ngãi): communes, units, users of every role, dossiers."""
     if if_empty and not demo.is_empty():
         typer.echo("database already has data: demo not seeded")
         return
     result = demo.seed(year)
-    typer.echo(f"Demo seeded: {result['province']}, year {result['year']}, "
-               f"{len(result['dossiers'])} dossiers.")
+    typer.echo(
+        f"Demo seeded: {result['province']}, year {result['year']}, "
+        f"{len(result['dossiers'])} dossiers."
+    )
     typer.echo("Log in with a token as: curl -H 'Authorization: Bearer <token>' ...")
     for u in result["users"]:
         typer.echo(f"  {u['role']:<17} {u['name'][:45]:<45} {u['token']}")
-    typer.echo("Try: GET /api/v1/dossiers?awaiting_me=true with a reviewer's token; "
-               "open http://127.0.0.1:8000/docs")
+    typer.echo(
+        "Try: GET /api/v1/dossiers?awaiting_me=true with a reviewer's token; "
+        "open http://127.0.0.1:8000/docs"
+    )
 
 
 README_BEGIN = "<!-- lifecycle:begin -->"
@@ -37,8 +43,11 @@ def readme_block() -> str:
 
 
 @app.command("diagram")
-def diagram(readme: Path = typer.Option(None, "--write-readme",
-                                        help="rewrite the lifecycle block of this README")) -> None:
+def diagram(
+    readme: Path = typer.Option(
+        None, "--write-readme", help="rewrite the lifecycle block of this README"
+    ),
+) -> None:
     """Print the lifecycle as a Mermaid diagram, built from the same table as the Machine."""
     if readme is None:
         typer.echo(mermaid(), nl=False)
@@ -50,11 +59,15 @@ def diagram(readme: Path = typer.Option(None, "--write-readme",
 
 
 @app.command("run")
-def run(host: str = "127.0.0.1", port: int = 8000,
-        seed: bool = typer.Option(True, "--seed/--no-seed", help="seed the demo when empty")) -> None:
+def run(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    seed: bool = typer.Option(True, "--seed/--no-seed", help="seed the demo when empty"),
+) -> None:
     """Migrate, seed the demo province on first run, and serve the API with its scheduler."""
     migrate.upgrade()
     if seed and demo.is_empty():
         demo_cmd(if_empty=True, year=None)
     from api.cli.serve_cmd import serve
+
     serve(host=host, port=port, workers=1)

@@ -27,21 +27,29 @@ def body_for(event: str, subject: SubjectType, rules=None) -> dict:
     if ev is Event.RECOGNISE:
         return examples.decision_payload("15/QĐ-UBND", datetime.now(UTC).date().isoformat())
     if ev is Event.REVOKE:
-        return {"decision_no": "20/QĐ-UBND", "reason": "Vi phạm sau công nhận / a breach after recognition"}
+        return {
+            "decision_no": "20/QĐ-UBND",
+            "reason": "Vi phạm sau công nhận / a breach after recognition",
+        }
     if ev in (Event.REJECT, Event.RETURN_FOR_REVISION):
         return {"reason": "Bổ sung biên bản họp / add the meeting minutes"}
     return {}
 
 
 @app.command("example")
-def example(event: str = typer.Argument(..., help="register or an event name, e.g. submit_self_score"),
-            subject: str = typer.Option(None, "--subject", help="KDC, XA, CQ, DN or CSGD"),
-            dossier: int = typer.Option(None, "--dossier", help="use this dossier's subject type "
-                                        "and pinned rule set")) -> None:
+def example(
+    event: str = typer.Argument(..., help="register or an event name, e.g. submit_self_score"),
+    subject: str = typer.Option(None, "--subject", help="KDC, XA, CQ, DN or CSGD"),
+    dossier: int = typer.Option(
+        None, "--dossier", help="use this dossier's subject type and pinned rule set"
+    ),
+) -> None:
     """Print a valid JSON body for EVENT (complete assessment, score sheet and papers where
     the event needs them), to edit and send with curl -d @file."""
     if event != "register" and event not in {e.value for e in Event}:
-        raise typer.BadParameter(f"'{event}': use register or one of {', '.join(e.value for e in Event)}")
+        raise typer.BadParameter(
+            f"'{event}': use register or one of {', '.join(e.value for e in Event)}"
+        )
     rules = None
     try:
         if dossier is not None:

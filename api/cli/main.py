@@ -10,8 +10,11 @@ import typer
 
 from workflow.errors import WorkflowError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="Hồ sơ công nhận 'An toàn về an ninh, trật tự' / ANTT recognition dossiers")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Hồ sơ công nhận 'An toàn về an ninh, trật tự' / ANTT recognition dossiers",
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations)")
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail")
 user_app = typer.Typer(no_args_is_help=True, help="Users and their API tokens")
@@ -39,6 +42,7 @@ def fail(err: WorkflowError) -> None:
 def use_database(url: str | None) -> None:
     if url:
         from workflow import db
+
         db.set_engine(db.make_engine(url))
 
 

@@ -10,9 +10,16 @@ from api.cli.main import app, stderr
 
 
 @app.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000,
-          workers: int = typer.Option(1, "--workers", min=1, help=(
-              "API worker processes; with more than one, run `dossier scheduler` beside them"))) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help=("API worker processes; with more than one, run `dossier scheduler` beside them"),
+    ),
+) -> None:
     """Serve the HTTP API (SQLite by default; DATABASE_URL switches to Postgres)."""
     import uvicorn
 
@@ -21,6 +28,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
         # sweep's exactly-once lives in the database) but would wake the database N times over.
         os.environ["EMBEDDED_SCHEDULER"] = "false"
         from workflow.settings import get_settings
+
         get_settings.cache_clear()
-        stderr(f"{workers} workers, embedded scheduler off: run `dossier scheduler` once beside them")
+        stderr(
+            f"{workers} workers, embedded scheduler off: run `dossier scheduler` once beside them"
+        )
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)

@@ -24,15 +24,27 @@ class Format(str, Enum):
     xlsx = "xlsx"
 
 
-@router.get("/summary", responses={
-    **COMMON, 200: {"description": "Báo cáo tổng hợp / the summary",
-                    "content": {"application/json": {}, XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
-    summary="Báo cáo tổng hợp / summary per commune and subject type against the targets")
-def summary(actor: Actor = Depends(current_actor),
-            province: int | None = Query(None, gt=0, le=MAX_ID, description="Mã tỉnh (mặc định: của bạn)"),
-            commune: int | None = Query(None, gt=0, le=MAX_ID, description="Mã xã"),
-            year: int | None = Query(None, ge=2020, le=2100, description="Năm (mặc định: năm nay)"),
-            format: Format = Query(Format.json, description="json hoặc xlsx (Excel)")) -> Any:
+@router.get(
+    "/summary",
+    responses={
+        **COMMON,
+        200: {
+            "description": "Báo cáo tổng hợp / the summary",
+            "content": {
+                "application/json": {},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+    },
+    summary="Báo cáo tổng hợp / summary per commune and subject type against the targets",
+)
+def summary(
+    actor: Actor = Depends(current_actor),
+    province: int | None = Query(None, gt=0, le=MAX_ID, description="Mã tỉnh (mặc định: của bạn)"),
+    commune: int | None = Query(None, gt=0, le=MAX_ID, description="Mã xã"),
+    year: int | None = Query(None, ge=2020, le=2100, description="Năm (mặc định: năm nay)"),
+    format: Format = Query(Format.json, description="json hoặc xlsx (Excel)"),
+) -> Any:
     """Per commune and per subject type: units, dossiers by state, registration rate (registered
     / units), recognition rate (recognised / registered) against the province's targets (100%
     registered, 80% recognised; 90% in Tây Ninh), overdue and escalated steps. Officials see
@@ -40,6 +52,11 @@ def summary(actor: Actor = Depends(current_actor),
     report = reports.summary(actor, province=province, commune=commune, year=year)
     if format is Format.xlsx:
         scope = report["scope"]["commune_code"] or report["scope"]["province_code"]
-        return Response(workbook(report), media_type=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="bao-cao-antt-{scope}-{report["year"]}.xlsx"'})
+        return Response(
+            workbook(report),
+            media_type=XLSX,
+            headers={
+                "Content-Disposition": f'attachment; filename="bao-cao-antt-{scope}-{report["year"]}.xlsx"'
+            },
+        )
     return report

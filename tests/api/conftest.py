@@ -11,13 +11,13 @@ from sqlalchemy import update
 from api.app import create_app
 from states.rulesets import Policy, RegistrationWindow, RuleSet
 from states.subjects import SubjectType
+from tests.engine.helpers import YEAR
+from tests.factories import PROVINCE, World, build_world
 from workflow import rulesets
 from workflow.actors import Actor
 from workflow.db import write_transaction
 from workflow.models import AppUser
 from workflow.users import hash_token
-from tests.engine.helpers import YEAR
-from tests.factories import PROVINCE, World, build_world
 
 
 @dataclass
@@ -31,8 +31,11 @@ class ApiWorld:
         if actor.id not in self.tokens:
             token = f"test-token-{actor.id}"
             with write_transaction() as conn:
-                conn.execute(update(AppUser.__table__).where(AppUser.__table__.c.id == actor.id)
-                             .values(token_hash=hash_token(token)))
+                conn.execute(
+                    update(AppUser.__table__)
+                    .where(AppUser.__table__.c.id == actor.id)
+                    .values(token_hash=hash_token(token))
+                )
             self.tokens[actor.id] = token
         return self.tokens[actor.id]
 
@@ -44,9 +47,17 @@ def open_registration(province: int = PROVINCE, year: int = YEAR, **policy) -> N
     """Registration open all year (as Đồng Nai extended it), so tests run on any day."""
     with write_transaction() as conn:
         for subject in SubjectType:
-            rulesets.publish(conn, RuleSet(province_code=province, year=year, subject_type=subject,
-                                           policy=Policy(registration_window=RegistrationWindow(
-                                               start="01-01", end="12-31"), **policy)))
+            rulesets.publish(
+                conn,
+                RuleSet(
+                    province_code=province,
+                    year=year,
+                    subject_type=subject,
+                    policy=Policy(
+                        registration_window=RegistrationWindow(start="01-01", end="12-31"), **policy
+                    ),
+                ),
+            )
 
 
 @pytest.fixture

@@ -13,28 +13,43 @@ from tests.engine.helpers import payload_for as engine_payload_for
 
 def payload_for(event: Event, dossier: dict[str, Any]) -> dict[str, Any]:
     """The engine tests' valid payload, from the API's view of the dossier."""
-    return engine_payload_for(event, {**dossier, "subject_type": dossier["unit"]["subject_type"],
-                                      "rule_set_id": dossier["rule_set"]["id"]})
+    return engine_payload_for(
+        event,
+        {
+            **dossier,
+            "subject_type": dossier["unit"]["subject_type"],
+            "rule_set_id": dossier["rule_set"]["id"],
+        },
+    )
 
 
 def register(api: ApiWorld, unit: dict[str, Any], rep, year: int = YEAR) -> dict[str, Any]:
-    body = {"unit_id": unit["id"], "year": year, **examples.registration_payload(unit["subject_type"])}
+    body = {
+        "unit_id": unit["id"],
+        "year": year,
+        **examples.registration_payload(unit["subject_type"]),
+    }
     r = api.client.post("/api/v1/dossiers", json=body, headers=api.auth(rep))
     assert r.status_code == 201, r.text
     return r.json()
 
 
-def fire(api: ApiWorld, dossier: dict[str, Any], event: Event, actor, body: dict | None = None,
-         **headers) -> Any:
-    return api.client.post(f"/api/v1/dossiers/{dossier['id']}/events/{event.value}",
-                           json=payload_for(event, dossier) if body is None else body,
-                           headers={**api.auth(actor), "If-Match": f'"{dossier["version"]}"',
-                                    **headers})
+def fire(
+    api: ApiWorld, dossier: dict[str, Any], event: Event, actor, body: dict | None = None, **headers
+) -> Any:
+    return api.client.post(
+        f"/api/v1/dossiers/{dossier['id']}/events/{event.value}",
+        json=payload_for(event, dossier) if body is None else body,
+        headers={**api.auth(actor), "If-Match": f'"{dossier["version"]}"', **headers},
+    )
 
 
 def engine_view(dossier: dict[str, Any]) -> dict[str, Any]:
-    return {"state": dossier["state"], "subject_type": dossier["unit"]["subject_type"],
-            "managing_level": dossier["unit"]["managing_level"]}
+    return {
+        "state": dossier["state"],
+        "subject_type": dossier["unit"]["subject_type"],
+        "managing_level": dossier["unit"]["managing_level"],
+    }
 
 
 def walk(api: ApiWorld, unit_key: str, state: State, year: int = YEAR) -> dict[str, Any]:

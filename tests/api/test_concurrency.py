@@ -27,6 +27,8 @@ def test_one_of_eight_concurrent_fires_wins(api):
         t.join()
     codes = sorted(r.status_code for r in results)
     assert codes == [200] + [412] * 7, [r.text for r in results]
-    assert all(r.json()["current_version"] == d["version"] + 1 for r in results if r.status_code == 412)
+    assert all(
+        r.json()["current_version"] == d["version"] + 1 for r in results if r.status_code == 412
+    )
     trail = api.client.get(f"/api/v1/dossiers/{d['id']}/audit", headers=api.auth(reviewer)).json()
     assert [e["event"] for e in trail].count("commune_approve") == 1

@@ -26,8 +26,12 @@ def test_no_token_and_a_bad_token_are_401_with_a_challenge(api):
 
 
 def test_unknown_dossier_is_404(api):
-    body = _problem(api.client.get("/api/v1/dossiers/999999",
-                                   headers=api.auth(api.world.actor("auditor", "province"))), 404)
+    body = _problem(
+        api.client.get(
+            "/api/v1/dossiers/999999", headers=api.auth(api.world.actor("auditor", "province"))
+        ),
+        404,
+    )
     assert "999999" in body["detail"]
 
 
@@ -53,8 +57,16 @@ def test_a_stale_version_is_412_with_the_current_one(api):
 def test_an_event_not_allowed_in_the_state_is_409_with_the_allowed_ones(api):
     rep = api.world.actor("unit", "CQ")
     d = register(api, api.world.units["CQ"], rep)
-    body = _problem(fire(api, d, Event.RECOGNISE, api.world.actor("ubnd", "province"),
-                         {"decision_no": "1/QĐ", "decision_date": "2026-11-12"}), 409)
+    body = _problem(
+        fire(
+            api,
+            d,
+            Event.RECOGNISE,
+            api.world.actor("ubnd", "province"),
+            {"decision_no": "1/QĐ", "decision_date": "2026-11-12"},
+        ),
+        409,
+    )
     assert body["allowed_events"] == ["submit_self_score", "withdraw"]
 
 
@@ -70,19 +82,27 @@ def test_a_guard_failure_is_422_listing_every_reason(api):
 def test_invalid_fields_are_422_with_field_paths(api):
     rep = api.world.actor("unit", "CQ")
     d = register(api, api.world.units["CQ"], rep)
-    body = _problem(fire(api, d, Event.WITHDRAW, rep, {"decision_date": "not a date", "colour": 1}), 422)
+    body = _problem(
+        fire(api, d, Event.WITHDRAW, rep, {"decision_date": "not a date", "colour": 1}), 422
+    )
     fields = {e["field"] for e in body["errors"]}
     assert fields == {"body.decision_date", "body.colour"}
-    body = _problem(api.client.post("/api/v1/dossiers", headers=api.auth(rep),
-                                    json={"unit_id": "x", "year": 1900}), 422)
+    body = _problem(
+        api.client.post(
+            "/api/v1/dossiers", headers=api.auth(rep), json={"unit_id": "x", "year": 1900}
+        ),
+        422,
+    )
     assert {e["field"] for e in body["errors"]} == {"body.unit_id", "body.year"}
 
 
 def test_an_unknown_event_is_422_naming_the_path_parameter(api):
     rep = api.world.actor("unit", "CQ")
     d = register(api, api.world.units["CQ"], rep)
-    r = api.client.post(f"/api/v1/dossiers/{d['id']}/events/approve_everything",
-                        headers={**api.auth(rep), "If-Match": '"1"'})
+    r = api.client.post(
+        f"/api/v1/dossiers/{d['id']}/events/approve_everything",
+        headers={**api.auth(rep), "If-Match": '"1"'},
+    )
     assert {e["field"] for e in _problem(r, 422)["errors"]} == {"path.event"}
 
 
@@ -96,7 +116,9 @@ def test_broken_json_is_422_and_an_oversized_body_413(api):
     _problem(api.client.post(url, content=big, headers=headers), 413)
     chunks = (b'{"reason": "', b"y" * (300 * 1024), b'"}')  # no Content-Length: chunked
     _problem(api.client.post(url, content=iter(chunks), headers=headers), 413)
-    assert api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(rep)).json()["version"] == 1
+    assert (
+        api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(rep)).json()["version"] == 1
+    )
 
 
 def test_unknown_routes_and_methods_are_problems_too(api):
@@ -107,26 +129,40 @@ def test_unknown_routes_and_methods_are_problems_too(api):
 def test_a_unit_cannot_read_another_units_dossier(api):
     w = api.world
     d = register(api, w.units["CQ"], w.actor("unit", "CQ"))
-    body = _problem(api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(w.actor("unit", "DN"))), 403)
+    body = _problem(
+        api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(w.actor("unit", "DN"))), 403
+    )
     assert "unit" in body["detail"]
-    _problem(api.client.get(f"/api/v1/dossiers/{d['id']}/audit",
-                            headers=api.auth(w.actor("auditor", "other_province"))), 403)
+    _problem(
+        api.client.get(
+            f"/api/v1/dossiers/{d['id']}/audit",
+            headers=api.auth(w.actor("auditor", "other_province")),
+        ),
+        403,
+    )
 
 
 def test_out_of_range_ids_and_nul_characters_are_422_not_database_errors(api):
     w = api.world
     rep = w.actor("unit", "CQ")
     _problem(api.client.get(f"/api/v1/dossiers/{2**31}", headers=api.auth(rep)), 422)
-    _problem(api.client.post("/api/v1/dossiers", json={"unit_id": 2**31, "year": 2026},
-                             headers=api.auth(rep)), 422)
+    _problem(
+        api.client.post(
+            "/api/v1/dossiers", json={"unit_id": 2**31, "year": 2026}, headers=api.auth(rep)
+        ),
+        422,
+    )
     d = register(api, w.units["CQ"], rep)
     body = _problem(fire(api, d, Event.WITHDRAW, rep, {"reason": "a\x00b"}), 422)
     assert body["errors"][0]["field"] == "body.reason"
 
 
 def test_an_unknown_query_parameter_is_422_not_ignored(api):
-    r = api.client.get("/api/v1/dossiers", params={"stat": "recognised"},
-                       headers=api.auth(api.world.actor("auditor", "province")))
+    r = api.client.get(
+        "/api/v1/dossiers",
+        params={"stat": "recognised"},
+        headers=api.auth(api.world.actor("auditor", "province")),
+    )
     body = _problem(r, 422)
     assert body["errors"][0]["field"] == "query.stat" and "state" in body["errors"][0]["message"]
 

@@ -47,7 +47,12 @@ def test_keys_belong_to_their_caller(api):
     w = api.world
     a = register(api, w.units["CQ"], w.actor("unit", "CQ"))
     b = register(api, w.units["DN"], w.actor("unit", "DN"))
-    assert fire(api, a, Event.WITHDRAW, w.actor("unit", "CQ"), {}, **{"Idempotency-Key": "same"}).status_code == 200
+    assert (
+        fire(
+            api, a, Event.WITHDRAW, w.actor("unit", "CQ"), {}, **{"Idempotency-Key": "same"}
+        ).status_code
+        == 200
+    )
     r = fire(api, b, Event.WITHDRAW, w.actor("unit", "DN"), {}, **{"Idempotency-Key": "same"})
     assert r.status_code == 200 and "Idempotent-Replayed" not in r.headers
     assert r.json()["id"] == b["id"]
@@ -61,7 +66,10 @@ def test_registration_retries_register_once(api):
     first = api.client.post("/api/v1/dossiers", json=body, headers=headers)
     again = api.client.post("/api/v1/dossiers", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
-    assert again.json()["id"] == first.json()["id"] and again.headers["Location"] == first.headers["Location"]
+    assert (
+        again.json()["id"] == first.json()["id"]
+        and again.headers["Location"] == first.headers["Location"]
+    )
     assert api.client.post("/api/v1/dossiers", json=body, headers=api.auth(rep)).status_code == 409
 
 
@@ -89,7 +97,9 @@ def test_a_malformed_key_is_400(api):
     rep = api.world.actor("unit", "CQ")
     d = register(api, api.world.units["CQ"], rep)
     r = fire(api, d, Event.WITHDRAW, rep, {}, **{"Idempotency-Key": ""})
-    assert r.status_code in (400, 422) and r.headers["content-type"].startswith("application/problem+json")
+    assert r.status_code in (400, 422) and r.headers["content-type"].startswith(
+        "application/problem+json"
+    )
 
 
 def test_keys_are_forgotten_after_a_day(api):
@@ -103,4 +113,9 @@ def test_keys_are_forgotten_after_a_day(api):
     assert fire(api, d, Event.WITHDRAW, rep, {}, **{"Idempotency-Key": "old"}).status_code == 200
     with write_transaction() as conn:
         assert idempotency.purge(conn, datetime.now(UTC) + timedelta(hours=1)) == 0
-        assert idempotency.purge(conn, datetime.now(UTC) + idempotency.RETENTION + timedelta(seconds=1)) == 1
+        assert (
+            idempotency.purge(
+                conn, datetime.now(UTC) + idempotency.RETENTION + timedelta(seconds=1)
+            )
+            == 1
+        )

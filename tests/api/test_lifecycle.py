@@ -18,9 +18,15 @@ def test_walk_to_recognised_with_etags_and_a_verified_trail(api, key):
     if key == "XA":  # a commune is recognised only after the units it manages
         recognise_commune_units(w, unit["commune_code"], YEAR)
     rep = w.unit_actor(unit)
-    r = api.client.post("/api/v1/dossiers", headers=api.auth(rep), json={
-        "unit_id": unit["id"], "year": YEAR,
-        **({"households": {"registered": 120, "total": 120}} if key == "KDC" else {})})
+    r = api.client.post(
+        "/api/v1/dossiers",
+        headers=api.auth(rep),
+        json={
+            "unit_id": unit["id"],
+            "year": YEAR,
+            **({"households": {"registered": 120, "total": 120}} if key == "KDC" else {}),
+        },
+    )
     assert r.status_code == 201, r.text
     assert r.headers["ETag"] == '"1"'
     assert r.headers["Location"] == f"/api/v1/dossiers/{r.json()['id']}"
@@ -39,11 +45,18 @@ def test_walk_to_recognised_with_etags_and_a_verified_trail(api, key):
     assert got.status_code == 200 and got.headers["ETag"] == '"5"'
     assert got.json()["assessment"] == d["assessment"] is not None
     trail = api.client.get(f"/api/v1/dossiers/{d['id']}/audit", headers=api.auth(rep)).json()
-    assert [e["event"] for e in trail] == ["register", "submit_self_score", "commune_approve",
-                                           "police_verify", "recognise"]
+    assert [e["event"] for e in trail] == [
+        "register",
+        "submit_self_score",
+        "commune_approve",
+        "police_verify",
+        "recognise",
+    ]
     assert [e["seq"] for e in trail] == [1, 2, 3, 4, 5]
     assert all(b["prev_hash"] == a["hash"] for a, b in zip(trail, trail[1:]))
-    verify = api.client.get(f"/api/v1/dossiers/{d['id']}/audit/verify", headers=api.auth(rep)).json()
+    verify = api.client.get(
+        f"/api/v1/dossiers/{d['id']}/audit/verify", headers=api.auth(rep)
+    ).json()
     assert verify == {"ok": True, "dossier_id": d["id"], "events": 5, "findings": []}
 
 
@@ -63,13 +76,20 @@ def test_return_for_revision_sends_the_dossier_back_with_the_guidance(api):
     rep = w.actor("unit", "KDC")
     d = register(api, w.units["KDC"], rep)
     d = fire(api, d, Event.SUBMIT_SELF_SCORE, rep).json()
-    r = fire(api, d, Event.RETURN_FOR_REVISION, w.actor("commune_reviewer"),
-             {"reason": "Bổ sung biên bản họp dân"})
+    r = fire(
+        api,
+        d,
+        Event.RETURN_FOR_REVISION,
+        w.actor("commune_reviewer"),
+        {"reason": "Bổ sung biên bản họp dân"},
+    )
     assert r.status_code == 200, r.text
     back = r.json()
     assert back["state"] == "registered" and back["last_reason"] == "Bổ sung biên bản họp dân"
     assert back["step"]["role"] == "unit"
-    again = fire(api, back, Event.SUBMIT_SELF_SCORE, rep, payload_for(Event.SUBMIT_SELF_SCORE, back))
+    again = fire(
+        api, back, Event.SUBMIT_SELF_SCORE, rep, payload_for(Event.SUBMIT_SELF_SCORE, back)
+    )
     assert again.status_code == 200 and again.json()["state"] == "self_scored"
 
 

@@ -47,8 +47,11 @@ def test_the_inbox_holds_what_waits_on_me_soonest_due_first(api):
     walk(api, "DN", State.REGISTERED)  # waits on the unit
     soon = datetime(2026, 1, 5, tzinfo=UTC)  # sooner than any deadline the rules give
     with write_transaction() as conn:
-        conn.execute(update(Dossier.__table__).where(Dossier.__table__.c.id == second["id"])
-                     .values(due_at=soon))
+        conn.execute(
+            update(Dossier.__table__)
+            .where(Dossier.__table__.c.id == second["id"])
+            .values(due_at=soon)
+        )
     reviewer = w.actor("commune_reviewer")
     inbox = _ids(api, reviewer, awaiting_me="true")
     assert inbox[0] == second["id"]
@@ -82,12 +85,17 @@ def test_overdue_filter(api):
     now = datetime.now(UTC)
     with write_transaction() as conn:
         for d, due in ((late, now - timedelta(hours=1)), (on_time, now + timedelta(days=3))):
-            conn.execute(update(Dossier.__table__).where(Dossier.__table__.c.id == d["id"])
-                         .values(due_at=due))
+            conn.execute(
+                update(Dossier.__table__)
+                .where(Dossier.__table__.c.id == d["id"])
+                .values(due_at=due)
+            )
     auditor = w.actor("auditor", "province")
     assert _ids(api, auditor, overdue="true") == [late["id"]]
     assert late["id"] not in _ids(api, auditor, overdue="false")
-    item = api.client.get("/api/v1/dossiers", params={"overdue": "true"}, headers=api.auth(auditor)).json()["items"][0]
+    item = api.client.get(
+        "/api/v1/dossiers", params={"overdue": "true"}, headers=api.auth(auditor)
+    ).json()["items"][0]
     assert item["overdue"] is True
 
 
@@ -110,7 +118,7 @@ def test_pages_stay_stable_while_dossiers_are_registered(api):
         if cursor is None:
             break
     assert len(seen) == len(set(seen))
-    assert seen[:len(before)] == before
+    assert seen[: len(before)] == before
     assert seen == sorted(seen)
     r = api.client.get("/api/v1/dossiers", params={"cursor": "garbage!"}, headers=api.auth(auditor))
     assert r.status_code == 422 and "cursor" in r.json()["detail"]
@@ -123,12 +131,17 @@ def test_a_dossier_says_how_late_its_step_is_in_working_days(api):
     # Wednesday 25/11: Monday 23 counts, Tuesday 24 is Vietnam Cultural Day (a holiday), so 2.
     due = datetime(2026, 11, 20, 16, 59, 59, tzinfo=UTC)
     with write_transaction() as conn:
-        conn.execute(update(Dossier.__table__).where(Dossier.__table__.c.id == d["id"])
-                     .values(due_at=due, escalation_level=2))
+        conn.execute(
+            update(Dossier.__table__)
+            .where(Dossier.__table__.c.id == d["id"])
+            .values(due_at=due, escalation_level=2)
+        )
     import time_machine
 
     for now, late in (("2026-11-22T03:00:00Z", 0), ("2026-11-25T03:00:00Z", 2)):
         with time_machine.travel(now, tick=False):
-            step = api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(w.actor("auditor"))).json()["step"]
+            step = api.client.get(
+                f"/api/v1/dossiers/{d['id']}", headers=api.auth(w.actor("auditor"))
+            ).json()["step"]
         assert step["overdue"] is True and step["overdue_working_days"] == late
         assert step["escalation_level"] == 2 and step["role"] == "commune_reviewer"

@@ -20,7 +20,9 @@ from workflow.models import Dossier
 
 def _set(dossier_id: int, **values) -> None:
     with write_transaction() as conn:
-        conn.execute(update(Dossier.__table__).where(Dossier.__table__.c.id == dossier_id).values(**values))
+        conn.execute(
+            update(Dossier.__table__).where(Dossier.__table__.c.id == dossier_id).values(**values)
+        )
 
 
 @pytest.fixture
@@ -39,8 +41,9 @@ def year_of_work(api):
 
 
 def _report(api, actor, **params):
-    return api.client.get("/api/v1/reports/summary", params={"year": 2026, **params},
-                          headers=api.auth(actor))
+    return api.client.get(
+        "/api/v1/reports/summary", params={"year": 2026, **params}, headers=api.auth(actor)
+    )
 
 
 def test_the_province_report_counts_rates_and_overdue_steps(year_of_work):
@@ -50,12 +53,16 @@ def test_the_province_report_counts_rates_and_overdue_steps(year_of_work):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["scope"]["province_code"] == PROVINCE and body["targets"] == {
-        "registration_pct": 100, "recognition_pct": 80}
+        "registration_pct": 100,
+        "recognition_pct": 80,
+    }
     total = body["total"]
     assert (total["units"], total["registered"], total["recognised"]) == (7, 4, 1)
     assert total["by_state"]["withdrawn"] == 1 and total["by_state"]["rejected"] == 1
     assert total["registration_rate"] == round(4 / 7, 4) and total["recognition_rate"] == 0.25
-    assert total["meets_registration_target"] is False and total["meets_recognition_target"] is False
+    assert (
+        total["meets_registration_target"] is False and total["meets_recognition_target"] is False
+    )
     assert (total["overdue"], total["escalated"]) == (1, 1)
     kdc = body["by_subject_type"]["KDC"]
     assert (kdc["units"], kdc["registered"], kdc["recognised"]) == (2, 2, 1)
@@ -77,8 +84,16 @@ def test_a_commune_sees_its_commune_only(year_of_work):
     assert [c["commune_code"] for c in body["communes"]] == [w.commune]
     assert body["total"]["units"] == 6 and body["scope"]["commune_code"] == w.commune
     assert _report(api, w.actor("commune_reviewer"), commune=w.other_commune).status_code == 403
-    assert _report(api, w.actor("commune_reviewer", "other_province"), province=PROVINCE).status_code == 403
-    assert _report(api, w.actor("auditor", "province"), commune=w.other_commune).json()["total"]["registered"] == 1
+    assert (
+        _report(api, w.actor("commune_reviewer", "other_province"), province=PROVINCE).status_code
+        == 403
+    )
+    assert (
+        _report(api, w.actor("auditor", "province"), commune=w.other_commune).json()["total"][
+            "registered"
+        ]
+        == 1
+    )
 
 
 def test_refusals_are_problems(api):

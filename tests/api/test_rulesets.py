@@ -8,9 +8,11 @@ from tests.factories import PROVINCE
 
 
 def _current(api, actor, **params):
-    return api.client.get("/api/v1/rule-sets", params={"year": 2026, "subject_type": "CQ",
-                                                       "province": PROVINCE, **params},
-                          headers=api.auth(actor))
+    return api.client.get(
+        "/api/v1/rule-sets",
+        params={"year": 2026, "subject_type": "CQ", "province": PROVINCE, **params},
+        headers=api.auth(actor),
+    )
 
 
 def test_an_administrator_publishes_a_new_version_and_open_dossiers_keep_theirs(api):
@@ -33,11 +35,22 @@ def test_an_administrator_publishes_a_new_version_and_open_dossiers_keep_theirs(
 def test_only_the_provinces_administrator_publishes_and_every_error_is_listed(api):
     w = api.world
     body = _current(api, w.actor("province_admin", "province")).json()["rules"]
-    r = api.client.post("/api/v1/rule-sets", json=body, headers=api.auth(w.actor("ubnd", "province")))
+    r = api.client.post(
+        "/api/v1/rule-sets", json=body, headers=api.auth(w.actor("ubnd", "province"))
+    )
     assert r.status_code == 403 and "province administrator" in r.json()["detail"]
-    r = api.client.post("/api/v1/rule-sets", json=body,
-                        headers=api.auth(w.actor("province_admin", "other_province")))
+    r = api.client.post(
+        "/api/v1/rule-sets",
+        json=body,
+        headers=api.auth(w.actor("province_admin", "other_province")),
+    )
     assert r.status_code == 403
-    broken = {**body, "bands": {"excellent": 40, "good": 70, "fair": 50}, "criteria": body["criteria"] * 2}
-    r = api.client.post("/api/v1/rule-sets", json=broken, headers=api.auth(w.actor("province_admin", "province")))
+    broken = {
+        **body,
+        "bands": {"excellent": 40, "good": 70, "fair": 50},
+        "criteria": body["criteria"] * 2,
+    }
+    r = api.client.post(
+        "/api/v1/rule-sets", json=broken, headers=api.auth(w.actor("province_admin", "province"))
+    )
     assert r.status_code == 422 and len(r.json()["reasons"]) >= 2, r.text

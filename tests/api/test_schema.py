@@ -18,7 +18,11 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 @pytest.fixture
 def seeded(api):
     """A province administrator's token over a province with dossiers in several states."""
-    for key, state in (("KDC", State.SELF_SCORED), ("CQ", State.REGISTERED), ("DN", State.RECOGNISED)):
+    for key, state in (
+        ("KDC", State.SELF_SCORED),
+        ("CQ", State.REGISTERED),
+        ("DN", State.RECOGNISED),
+    ):
         walk(api, key, state)
     return api.auth(api.world.actor("province_admin", "province"))
 
@@ -27,6 +31,7 @@ def seeded(api):
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_5xx_and_every_response_matches_the_schema(case, seeded):
-    response = case.call_and_validate(headers={**(case.headers or {}), **seeded},
-                                      excluded_checks=excluded_checks(case))
+    response = case.call_and_validate(
+        headers={**(case.headers or {}), **seeded}, excluded_checks=excluded_checks(case)
+    )
     assert response.status_code < 500

@@ -36,8 +36,13 @@ def server(server_db, tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": server_db, "PATH": f"{BIN}:{os.environ.get('PATH', '')}"}
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
-    proc = subprocess.Popen([str(BIN / "dossier"), "run", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(BIN / "dossier"), "run", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):

@@ -13,7 +13,9 @@ from tests.blackbox.conftest import ROOT
 
 def walkthrough() -> str:
     text = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- walkthrough:begin -->\n```sh\n(.*?)```\n<!-- walkthrough:end -->", text, re.S)
+    block = re.search(
+        r"<!-- walkthrough:begin -->\n```sh\n(.*?)```\n<!-- walkthrough:end -->", text, re.S
+    )
     assert block, "README has no walkthrough block"
     return block.group(1)
 
@@ -21,11 +23,22 @@ def walkthrough() -> str:
 @pytest.mark.slow
 def test_the_readme_walkthrough_runs_against_a_real_server(server):
     url, env = server
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", walkthrough()], cwd=ROOT,
-                          env={**env, "API": url}, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", walkthrough()],
+        cwd=ROOT,
+        env={**env, "API": url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[:1] == ["self_scored"] and "recognised" in lines
     assert [ln.split()[1] for ln in lines if re.match(r"^\d ", ln)] == [
-        "register", "submit_self_score", "commune_approve", "police_verify", "recognise"]
+        "register",
+        "submit_self_score",
+        "commune_approve",
+        "police_verify",
+        "recognise",
+    ]
     assert lines[-1].startswith('{"ok":true')

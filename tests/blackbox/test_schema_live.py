@@ -22,9 +22,23 @@ def live_schema(server):
 @pytest.fixture(scope="session")
 def admin_token(server):
     _, env = server
-    done = subprocess.run([str(BIN / "dossier"), "user", "add", "--name", "schemathesis",
-                           "--role", "province_admin", "--territory", "51"],
-                          env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            str(BIN / "dossier"),
+            "user",
+            "add",
+            "--name",
+            "schemathesis",
+            "--role",
+            "province_admin",
+            "--territory",
+            "51",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip()
 
 
@@ -33,13 +47,16 @@ def test_live_server_never_answers_5xx_and_matches_its_schema(live_schema, admin
     operations = [result.ok() for result in live_schema.get_all_operations()]
     assert len(operations) >= 14
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)
+        @settings(
+            max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
         def check(case):
             response = case.call_and_validate(
                 headers={**(case.headers or {}), "Authorization": f"Bearer {admin_token}"},
-                excluded_checks=excluded_checks(case))
+                excluded_checks=excluded_checks(case),
+            )
             assert response.status_code < 500
 
         check()

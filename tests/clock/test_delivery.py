@@ -82,7 +82,9 @@ def test_a_failing_channel_is_retried_with_backoff_and_never_dropped(engine, rec
     assert waiting["pending"] == 1 and waiting["failing"] == 1
     assert "503" in waiting["messages"][0]["last_error"]
     assert deliver(NOW + timedelta(seconds=10), senders=[sender(receiver)]).as_dict() == {
-        "delivered": 0, "failed": 0}  # not yet: backing off
+        "delivered": 0,
+        "failed": 0,
+    }  # not yet: backing off
     t = NOW + backoff(1)
     assert deliver(t, senders=[sender(receiver)]).failed == 1
     t += backoff(2)

@@ -11,16 +11,16 @@ from sqlalchemy import func, select
 from scheduler import sweep as sweep_module
 from scheduler.sweep import sweep
 from states.lifecycle import State
+from tests.engine.helpers import payload_for, walk
+from tests.factories import build_world
 from workflow import audit
 from workflow import engine as wf
 from workflow.db import read_connection
 from workflow.models import Escalation, OutboxMessage
-from tests.engine.helpers import payload_for, walk
-from tests.factories import build_world
 
-TUE_0800 = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)      # 08:00 local, 2 working days before 5/11
-AFTER_DUE = datetime(2026, 11, 6, 2, 0, tzinfo=UTC)     # Friday 6/11 09:00 local
-LONG_AFTER = datetime(2026, 11, 13, 2, 0, tzinfo=UTC)   # past 12/11, 5 working days after
+TUE_0800 = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)  # 08:00 local, 2 working days before 5/11
+AFTER_DUE = datetime(2026, 11, 6, 2, 0, tzinfo=UTC)  # Friday 6/11 09:00 local
+LONG_AFTER = datetime(2026, 11, 13, 2, 0, tzinfo=UTC)  # past 12/11, 5 working days after
 
 
 def count(table) -> int:
@@ -59,7 +59,10 @@ def test_levels_are_written_once_each_as_time_passes(dossier):
     with read_connection() as conn:
         rows = conn.execute(select(Escalation.__table__).order_by("level")).all()
         assert [(r.level, r.target_role, r.target_level) for r in rows] == [
-            (1, "unit", "unit"), (2, "commune_reviewer", "commune"), (3, "province_admin", "province")]
+            (1, "unit", "unit"),
+            (2, "commune_reviewer", "commune"),
+            (3, "province_admin", "province"),
+        ]
         trail = audit.trail(conn, d["id"])
         assert [r["event"] for r in trail] == ["register", "escalate", "escalate", "escalate"]
         assert audit.verify(conn, d["id"])[1] == []  # escalations chain, and replay ignores them
@@ -76,13 +79,25 @@ def test_a_new_step_starts_a_new_clock(dossier):
     world, d = dossier
     with time_machine.travel(AFTER_DUE, tick=False):
         assert sweep().escalated == 2
-        d = wf.fire(d["id"], "submit_self_score", world.actor("unit", "DN"),
-                    payload_for("submit_self_score", d), d["version"])
-        assert d["escalation_level"] == 0 and d["due_at"] == datetime(2026, 11, 10, 16, 59, 59, tzinfo=UTC)
+        d = wf.fire(
+            d["id"],
+            "submit_self_score",
+            world.actor("unit", "DN"),
+            payload_for("submit_self_score", d),
+            d["version"],
+        )
+        assert d["escalation_level"] == 0 and d["due_at"] == datetime(
+            2026, 11, 10, 16, 59, 59, tzinfo=UTC
+        )
         # the commune's review step is due soon already (10/11 minus 2 working days is 6/11)
         assert sweep().escalated == 1
-        d = wf.fire(d["id"], "return_for_revision", world.actor("commune_reviewer"),
-                    payload_for("return_for_revision", d), d["version"])
+        d = wf.fire(
+            d["id"],
+            "return_for_revision",
+            world.actor("commune_reviewer"),
+            payload_for("return_for_revision", d),
+            d["version"],
+        )
         # back in 'registered' with a fresh step: its deadline (5/11) has passed, levels 1-2 again
         assert sweep().escalated == 2
     with read_connection() as conn:
@@ -113,8 +128,10 @@ def test_a_failing_row_does_not_stop_the_others(engine, monkeypatch):
 
 def test_a_sweeper_killed_mid_batch_loses_nothing(engine, monkeypatch):
     world = build_world()
-    ids = [walk(world, world.units[k], world.actor("unit", k), State.REGISTERED)["id"]
-           for k in ("DN", "CSGD", "CQ")]
+    ids = [
+        walk(world, world.units[k], world.actor("unit", k), State.REGISTERED)["id"]
+        for k in ("DN", "CSGD", "CQ")
+    ]
     real = sweep_module.escalate
     calls = {"n": 0}
 

@@ -10,10 +10,10 @@ from sqlalchemy import func, select, text
 
 from scheduler.bench import seed
 from scheduler.sweep import sweep
+from tests.conftest import ON_POSTGRES
 from workflow import audit
 from workflow.db import read_connection
 from workflow.models import OutboxMessage
-from tests.conftest import ON_POSTGRES
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
 STEPS = 10_000 if ON_POSTGRES else 2_000
@@ -42,12 +42,18 @@ def test_four_sweepers_escalate_each_level_exactly_once(engine):
     expected_levels = 3
     assert sum(r.escalated for r in results) == STEPS * expected_levels
     with read_connection() as conn:
-        per_level = dict(conn.execute(text(
-            "SELECT level, count(*) FROM escalation GROUP BY level")).all())
-        duplicates = conn.execute(text(
-            "SELECT count(*) FROM (SELECT dossier_id, step_seq, level FROM escalation "
-            "GROUP BY dossier_id, step_seq, level HAVING count(*) > 1) d")).scalar_one()
-        outbox = conn.execute(select(func.count()).select_from(OutboxMessage.__table__)).scalar_one()
+        per_level = dict(
+            conn.execute(text("SELECT level, count(*) FROM escalation GROUP BY level")).all()
+        )
+        duplicates = conn.execute(
+            text(
+                "SELECT count(*) FROM (SELECT dossier_id, step_seq, level FROM escalation "
+                "GROUP BY dossier_id, step_seq, level HAVING count(*) > 1) d"
+            )
+        ).scalar_one()
+        outbox = conn.execute(
+            select(func.count()).select_from(OutboxMessage.__table__)
+        ).scalar_one()
         checked, findings = audit.verify(conn)
     assert per_level == {1: STEPS, 2: STEPS, 3: STEPS} and duplicates == 0
     assert outbox == STEPS * expected_levels

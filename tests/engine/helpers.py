@@ -9,16 +9,16 @@ from sqlalchemy import select
 
 from states import examples
 from states.authority import Level, authority
-from states.lifecycle import Event, State, TRANSITION_BY_EVENT, step_for
+from states.lifecycle import TRANSITION_BY_EVENT, Event, State, step_for
 from states.rulesets import Policy, RuleSet
 from states.subjects import ManagingLevel, SubjectType
+from tests.factories import PROVINCE, World
 from workflow import engine as wf
 from workflow import rulesets
 from workflow.db import read_connection, write_transaction
 from workflow.models import Dossier, Unit
 from workflow.registration import register
 from workflow.units import create_unit
-from tests.factories import PROVINCE, World
 
 YEAR = 2026
 
@@ -49,26 +49,44 @@ PATH_TO: dict[State, list[Event]] = {
     State.SELF_SCORED: [Event.SUBMIT_SELF_SCORE],
     State.COMMUNE_REVIEWED: [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE],
     State.POLICE_VERIFIED: [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY],
-    State.RECOGNISED: [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY,
-                       Event.RECOGNISE],
+    State.RECOGNISED: [
+        Event.SUBMIT_SELF_SCORE,
+        Event.COMMUNE_APPROVE,
+        Event.POLICE_VERIFY,
+        Event.RECOGNISE,
+    ],
     State.REJECTED: [Event.SUBMIT_SELF_SCORE, Event.REJECT],
     State.WITHDRAWN: [Event.WITHDRAW],
-    State.REVOKED: [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY,
-                    Event.RECOGNISE, Event.REVOKE],
+    State.REVOKED: [
+        Event.SUBMIT_SELF_SCORE,
+        Event.COMMUNE_APPROVE,
+        Event.POLICE_VERIFY,
+        Event.RECOGNISE,
+        Event.REVOKE,
+    ],
 }
 
 
 def enable_revocation(province: int = PROVINCE, year: int = YEAR) -> None:
     with write_transaction() as conn:
         for subject in SubjectType:
-            rulesets.publish(conn, RuleSet(province_code=province, year=year, subject_type=subject,
-                                           policy=Policy(revocation_enabled=True)))
+            rulesets.publish(
+                conn,
+                RuleSet(
+                    province_code=province,
+                    year=year,
+                    subject_type=subject,
+                    policy=Policy(revocation_enabled=True),
+                ),
+            )
 
 
 def authorised_actor(world: World, dossier: dict[str, Any], event: Event, unit_actor):
     """The actor the authority map names for this event now (independent of the engine)."""
     step = step_for(TRANSITION_BY_EVENT[event], State(dossier["state"]))
-    need = authority(SubjectType(dossier["subject_type"]), ManagingLevel(dossier["managing_level"]), step)
+    need = authority(
+        SubjectType(dossier["subject_type"]), ManagingLevel(dossier["managing_level"]), step
+    )
     if need.level is Level.UNIT:
         return unit_actor
     return world.actor(need.role.value, "own" if need.level is Level.COMMUNE else "province")
@@ -78,8 +96,12 @@ def new_unit_like(world: World, key: str) -> tuple[dict[str, Any], Any]:
     base = world.units[key]
     if base["subject_type"] == "XA":
         raise ValueError("a commune has one XA unit")
-    unit = create_unit(subject_type=base["subject_type"], commune_code=base["commune_code"],
-                       name=f"{base['name']} #", managing_level=base["managing_level"])
+    unit = create_unit(
+        subject_type=base["subject_type"],
+        commune_code=base["commune_code"],
+        name=f"{base['name']} #",
+        managing_level=base["managing_level"],
+    )
     return unit, world.unit_actor(unit)
 
 
@@ -90,8 +112,13 @@ def registration_time(year: int) -> datetime:
 
 def register_at(unit: dict[str, Any], rep, year: int = YEAR) -> dict[str, Any]:
     """Register ``unit`` for ``year`` inside quarter I with a valid registration payload."""
-    return register(unit["id"], year, rep, examples.registration_payload(unit["subject_type"]),
-                    now=registration_time(year))
+    return register(
+        unit["id"],
+        year,
+        rep,
+        examples.registration_payload(unit["subject_type"]),
+        now=registration_time(year),
+    )
 
 
 # A commune (XA) is recognised only once the units it manages are: walking one that far first
@@ -113,12 +140,23 @@ def walk(world: World, unit: dict[str, Any], rep, state: State, year: int = YEAR
 def recognise_commune_units(world: World, commune_code: int, year: int) -> None:
     """Walk every unit the commune manages that has no dossier for ``year`` to recognised."""
     with read_connection() as conn:
-        units = [dict(r._mapping) for r in conn.execute(
-            select(Unit.__table__).where(Unit.__table__.c.commune_code == commune_code,
-                                         Unit.__table__.c.managing_level == "commune")
-            .order_by(Unit.__table__.c.id))]
-        taken = {r[0] for r in conn.execute(
-            select(Dossier.__table__.c.unit_id).where(Dossier.__table__.c.year == year))}
+        units = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(Unit.__table__)
+                .where(
+                    Unit.__table__.c.commune_code == commune_code,
+                    Unit.__table__.c.managing_level == "commune",
+                )
+                .order_by(Unit.__table__.c.id)
+            )
+        ]
+        taken = {
+            r[0]
+            for r in conn.execute(
+                select(Dossier.__table__.c.unit_id).where(Dossier.__table__.c.year == year)
+            )
+        }
     for unit in units:
         if unit["id"] in taken:
             continue

@@ -1,7 +1,7 @@
 from states.lifecycle import Event, State
-from workflow import engine as wf
 from tests.engine.helpers import payload_for, walk
 from tests.factories import build_world
+from workflow import engine as wf
 
 
 def test_each_event_is_allowed_or_says_why(engine):
@@ -13,14 +13,26 @@ def test_each_event_is_allowed_or_says_why(engine):
     assert view["return_for_revision"]["requires"] == ["reason"]
     assert not view["reject"]["allowed"] and "ubnd" in view["reject"]["reasons"][0]
     assert not view["recognise"]["allowed"] and "self_scored" in view["recognise"]["reasons"][0]
-    other = {a["event"]: a for a in wf.allowed_actions(d["id"], world.actor("commune_reviewer", "other"))}
-    assert not other["commune_approve"]["allowed"] and "territory" in other["commune_approve"]["reasons"][0]
+    other = {
+        a["event"]: a for a in wf.allowed_actions(d["id"], world.actor("commune_reviewer", "other"))
+    }
+    assert (
+        not other["commune_approve"]["allowed"]
+        and "territory" in other["commune_approve"]["reasons"][0]
+    )
     # the unit may withdraw; after one return the reviewer may not return again
     unit_view = {a["event"]: a for a in wf.allowed_actions(d["id"], world.actor("unit", "KDC"))}
     assert unit_view["withdraw"]["allowed"]
-    d = wf.fire(d["id"], "return_for_revision", world.actor("commune_reviewer"), {"reason": "bổ sung"}, 2)
-    d = wf.fire(d["id"], "submit_self_score", world.actor("unit", "KDC"),
-                payload_for("submit_self_score", d), 3)
+    d = wf.fire(
+        d["id"], "return_for_revision", world.actor("commune_reviewer"), {"reason": "bổ sung"}, 2
+    )
+    d = wf.fire(
+        d["id"],
+        "submit_self_score",
+        world.actor("unit", "KDC"),
+        payload_for("submit_self_score", d),
+        3,
+    )
     again = {a["event"]: a for a in wf.allowed_actions(d["id"], world.actor("commune_reviewer"))}
     assert not again["return_for_revision"]["allowed"]
     assert "already returned" in again["return_for_revision"]["reasons"][0]

@@ -7,11 +7,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from states.lifecycle import State
-from workflow import audit
-from workflow.db import read_connection, write_transaction
 from tests.conftest import ON_POSTGRES
 from tests.engine.helpers import walk
 from tests.factories import build_world
+from workflow import audit
+from workflow.db import read_connection, write_transaction
 
 
 @pytest.fixture
@@ -43,8 +43,13 @@ def test_a_clean_trail_verifies_and_replays(trails):
     assert findings() == []
     with read_connection() as conn:
         rows = audit.trail(conn, a["id"])
-    assert [r["event"] for r in rows] == ["register", "submit_self_score", "commune_approve",
-                                         "police_verify", "recognise"]
+    assert [r["event"] for r in rows] == [
+        "register",
+        "submit_self_score",
+        "commune_approve",
+        "police_verify",
+        "recognise",
+    ]
     assert [r["version"] for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0]["prev_hash"] == audit.GENESIS
     assert all(rows[i]["prev_hash"] == rows[i - 1]["hash"] for i in range(1, len(rows)))
@@ -52,15 +57,20 @@ def test_a_clean_trail_verifies_and_replays(trails):
 
 def test_an_edited_row_is_named(trails):
     a, _ = trails
-    tamper("UPDATE audit_event SET actor_name = 'someone else' WHERE dossier_id = :d AND seq = 3", d=a["id"])
+    tamper(
+        "UPDATE audit_event SET actor_name = 'someone else' WHERE dossier_id = :d AND seq = 3",
+        d=a["id"],
+    )
     (f,) = findings()
     assert (f.dossier_id, f.seq) == (a["id"], 3) and "edited" in f.problem
 
 
 def test_an_edited_payload_is_named(trails):
     a, _ = trails
-    tamper("UPDATE audit_event SET payload = '{\"decision_no\":\"99/QĐ\"}' WHERE dossier_id = :d AND seq = 5",
-           d=a["id"])
+    tamper(
+        'UPDATE audit_event SET payload = \'{"decision_no":"99/QĐ"}\' WHERE dossier_id = :d AND seq = 5',
+        d=a["id"],
+    )
     (f,) = findings(a["id"])
     assert f.seq == 5
 
@@ -82,11 +92,14 @@ def test_a_deleted_last_row_is_found(trails):
 
 def test_an_inserted_row_is_found(trails):
     a, _ = trails
-    tamper("""INSERT INTO audit_event (dossier_id, seq, event, from_state, to_state, version, actor_id,
+    tamper(
+        """INSERT INTO audit_event (dossier_id, seq, event, from_state, to_state, version, actor_id,
               actor_name, role, payload, reason, at, request_id, rule_set_id, prev_hash, hash)
               SELECT dossier_id, 6, 'reject', 'recognised', 'rejected', 6, actor_id, actor_name, role,
                      '{}', 'x', at, request_id, rule_set_id, hash, hash
-              FROM audit_event WHERE dossier_id = :d AND seq = 5""", d=a["id"])
+              FROM audit_event WHERE dossier_id = :d AND seq = 5""",
+        d=a["id"],
+    )
     (f,) = findings()
     assert (f.dossier_id, f.seq) == (a["id"], 6)
 
@@ -115,9 +128,7 @@ if ON_POSTGRES:  # SQLite has no TRUNCATE
 
 @pytest.mark.parametrize("sql", REFUSED)
 def test_the_database_refuses_to_change_the_trail(trails, sql):
-    with pytest.raises(DBAPIError) as e:
-        with write_transaction() as conn:
-            conn.execute(text(sql))
+    with pytest.raises(DBAPIError) as e, write_transaction() as conn:
+        conn.execute(text(sql))
     assert "append-only" in str(e.value)
     assert findings() == []
-

@@ -15,8 +15,9 @@ DB = "postgres" if ON_POSTGRES else "sqlite"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("connections,processes,expected", [
-    (1, None, 1), (2, 1, 1), (4, 2, 2), (3, 8, 3)])
+@pytest.mark.parametrize(
+    "connections,processes,expected", [(1, None, 1), (2, 1, 1), (4, 2, 2), (3, 8, 3)]
+)
 def test_lifecycle_walks_every_dossier_to_recognised(engine, connections, processes, expected):
     """Workers are threads with a connection each, over ``processes`` (never more than workers)."""
     result = bench.run(db=DB, dossiers=6, connections=connections, processes=processes)
@@ -26,9 +27,12 @@ def test_lifecycle_walks_every_dossier_to_recognised(engine, connections, proces
     assert result["peak_rss_mb"] > 0
     if ON_POSTGRES:  # on SQLite the bench runs in a temporary file of its own
         with read_connection() as conn:
-            states = conn.execute(select(Dossier.__table__.c.state, func.count())
-                                  .group_by(Dossier.__table__.c.state)).all()
-            events = conn.execute(select(func.count()).select_from(AuditEvent.__table__)).scalar_one()
+            states = conn.execute(
+                select(Dossier.__table__.c.state, func.count()).group_by(Dossier.__table__.c.state)
+            ).all()
+            events = conn.execute(
+                select(func.count()).select_from(AuditEvent.__table__)
+            ).scalar_one()
         assert states == [("recognised", 6)] and events == 30
 
 
@@ -42,8 +46,8 @@ def test_floor_runs_the_raw_statements(engine):
 def test_registration_still_works_after_bulk_seeding(engine):
     # Seeding inserts explicit ids; on Postgres the id sequence must be moved past them.
     assert bench.seed_trails(engine, 3) == 15
-    from tests.factories import build_world
     from tests.engine.helpers import register_at
+    from tests.factories import build_world
 
     world = build_world()
     d = register_at(world.units["CQ"], world.actor("unit", "CQ"))

@@ -41,8 +41,13 @@ def test_writes_are_copied_back_by_the_checkpointer_not_the_writer(engine, tmp_p
         world = build_world()
         walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.RECOGNISED)
         # (busy, frames in the log, frames copied): every frame written is copied back.
-        assert _wait_for(lambda: running.last is not None and running.last[1] > 0
-                         and running.last[2] == running.last[1])
+        assert _wait_for(
+            lambda: (
+                running.last is not None
+                and running.last[1] > 0
+                and running.last[2] == running.last[1]
+            )
+        )
         # The writers go on while it runs.
         walk(world, world.units["DN"], world.actor("unit", "DN"), State.SELF_SCORED)
     assert not running._thread.is_alive()

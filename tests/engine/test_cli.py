@@ -8,26 +8,40 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from states.lifecycle import State
-from workflow.users import authenticate
 from tests.engine.helpers import walk
 from tests.factories import build_world
+from workflow.users import authenticate
 
 runner = CliRunner()
 
 
 def test_user_add_prints_a_working_token_once(engine):
     world = build_world()
-    result = runner.invoke(app, ["user", "add", "--name", "Nguyễn Văn A", "--role", "police",
-                                 "--territory", str(world.commune)])
+    result = runner.invoke(
+        app,
+        [
+            "user",
+            "add",
+            "--name",
+            "Nguyễn Văn A",
+            "--role",
+            "police",
+            "--territory",
+            str(world.commune),
+        ],
+    )
     assert result.exit_code == 0, result.output
     token = result.stdout.strip().splitlines()[-1]
     actor = authenticate(token)
-    assert actor is not None and actor.commune_code == world.commune and actor.role.value == "police"
+    assert (
+        actor is not None and actor.commune_code == world.commune and actor.role.value == "police"
+    )
 
 
 def test_user_add_refuses_a_commune_role_on_a_province(engine):
-    result = runner.invoke(app, ["user", "add", "--name", "X", "--role", "commune_reviewer",
-                                 "--territory", "51"])
+    result = runner.invoke(
+        app, ["user", "add", "--name", "X", "--role", "commune_reviewer", "--territory", "51"]
+    )
     assert result.exit_code == 2 and "commune" in result.output
 
 
@@ -41,8 +55,10 @@ def test_audit_verify_reports_ok_then_exit_code_on_damage(engine):
 def test_demo_walks_dossiers_into_every_open_and_closed_state(engine):
     result = runner.invoke(app, ["demo", "--year", "2026"])
     assert result.exit_code == 0, result.output
-    from workflow.db import read_connection
     from sqlalchemy import text
+
+    from workflow.db import read_connection
+
     with read_connection() as conn:
         states = {r[0] for r in conn.execute(text("SELECT DISTINCT state FROM dossier"))}
     assert states == {s.value for s in State}

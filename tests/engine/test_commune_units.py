@@ -11,19 +11,18 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, insert, select
 
-from states.lifecycle import Event, State
+from states.lifecycle import Event
 from states.subjects import SubjectType
 from states.territory import communes_of
-from workflow import assessment_view
+from tests.engine.helpers import YEAR, payload_for, register_at
+from tests.factories import PROVINCE, build_world
+from workflow import assessment_view, rulesets
 from workflow import engine as wf
-from workflow import rulesets
 from workflow.db import write_transaction
 from workflow.errors import GuardFailed
 from workflow.models import Dossier, Unit
 from workflow.units import create_unit
 from workflow.users import create_user
-from tests.engine.helpers import YEAR, payload_for, register_at
-from tests.factories import PROVINCE, build_world
 
 unit_t, dossier_t = Unit.__table__, Dossier.__table__
 
@@ -36,31 +35,68 @@ class Commune:
         self.code = communes_of(PROVINCE)[2].code
         self.xa = create_unit(subject_type="XA", commune_code=self.code)
         now = datetime.now(UTC)
-        rows = [{"name": f"Thôn {i + 1}", "subject_type": "KDC", "kind": "thon",
-                 "province_code": PROVINCE, "commune_code": self.code,
-                 "managing_level": "commune", "created_at": now} for i in range(n)]
+        rows = [
+            {
+                "name": f"Thôn {i + 1}",
+                "subject_type": "KDC",
+                "kind": "thon",
+                "province_code": PROVINCE,
+                "commune_code": self.code,
+                "managing_level": "commune",
+                "created_at": now,
+            }
+            for i in range(n)
+        ]
         # a unit the province manages in the same commune does not count
-        rows.append({"name": "Công ty tỉnh quản lý", "subject_type": "DN", "kind": "medium",
-                     "province_code": PROVINCE, "commune_code": self.code,
-                     "managing_level": "province", "created_at": now})
+        rows.append(
+            {
+                "name": "Công ty tỉnh quản lý",
+                "subject_type": "DN",
+                "kind": "medium",
+                "province_code": PROVINCE,
+                "commune_code": self.code,
+                "managing_level": "province",
+                "created_at": now,
+            }
+        )
         with write_transaction() as conn:
             conn.execute(insert(unit_t), rows)
-            self.units = [r.id for r in conn.execute(
-                select(unit_t.c.id).where(unit_t.c.commune_code == self.code,
-                                          unit_t.c.subject_type == "KDC").order_by(unit_t.c.id))]
+            self.units = [
+                r.id
+                for r in conn.execute(
+                    select(unit_t.c.id)
+                    .where(unit_t.c.commune_code == self.code, unit_t.c.subject_type == "KDC")
+                    .order_by(unit_t.c.id)
+                )
+            ]
             self.rule_set_id, _ = rulesets.in_force(conn, PROVINCE, YEAR, SubjectType.KDC)
         assert len(self.units) == n
 
     def set_states(self, states: list[str | None]) -> None:
         """Give the managed units dossiers in these states this year (None: no dossier)."""
         now = datetime.now(UTC)
-        rows = [{"unit_id": uid, "year": YEAR, "state": s, "version": 1,
-                 "rule_set_id": self.rule_set_id, "subject_type": "KDC",
-                 "managing_level": "commune", "province_code": PROVINCE,
-                 "commune_code": self.code, "returns": {}, "audit_seq": 0, "audit_head": "",
-                 "created_at": now, "updated_at": now, "escalation_level": 0,
-                 "withdrawn_at": now if s == "withdrawn" else None}
-                for uid, s in zip(self.units, states) if s is not None]
+        rows = [
+            {
+                "unit_id": uid,
+                "year": YEAR,
+                "state": s,
+                "version": 1,
+                "rule_set_id": self.rule_set_id,
+                "subject_type": "KDC",
+                "managing_level": "commune",
+                "province_code": PROVINCE,
+                "commune_code": self.code,
+                "returns": {},
+                "audit_seq": 0,
+                "audit_head": "",
+                "created_at": now,
+                "updated_at": now,
+                "escalation_level": 0,
+                "withdrawn_at": now if s == "withdrawn" else None,
+            }
+            for uid, s in zip(self.units, states)
+            if s is not None
+        ]
         with write_transaction() as conn:
             conn.execute(delete(dossier_t).where(dossier_t.c.unit_id.in_(self.units)))
             if rows:
@@ -70,11 +106,15 @@ class Commune:
         """The commune's own dossier, walked to police_verified: a commune is reviewed by its
         steering committee, verified by the provincial police."""
         rep = self.world.unit_actor(self.xa)
-        reviewer = create_user(name="Ban Chỉ đạo xã", role="commune_reviewer",
-                               territory_code=f"commune:{self.code}")[0]
+        reviewer = create_user(
+            name="Ban Chỉ đạo xã", role="commune_reviewer", territory_code=f"commune:{self.code}"
+        )[0]
         d = register_at(self.xa, rep)
-        for event, actor in ((Event.SUBMIT_SELF_SCORE, rep), (Event.COMMUNE_APPROVE, reviewer),
-                             (Event.POLICE_VERIFY, self.world.actor("police", "province"))):
+        for event, actor in (
+            (Event.SUBMIT_SELF_SCORE, rep),
+            (Event.COMMUNE_APPROVE, reviewer),
+            (Event.POLICE_VERIFY, self.world.actor("police", "province")),
+        ):
             d = wf.fire(d["id"], event, actor, payload_for(event, d), d["version"])
         return d, rep
 
@@ -146,8 +186,9 @@ def test_last_years_dossiers_do_not_count(engine):
     d, _ = commune.verified_xa()
     commune.set_states(["recognised"] * 3)
     with write_transaction() as conn:  # move them to last year
-        conn.execute(dossier_t.update().where(dossier_t.c.unit_id.in_(commune.units))
-                     .values(year=YEAR - 1))
+        conn.execute(
+            dossier_t.update().where(dossier_t.c.unit_id.in_(commune.units)).values(year=YEAR - 1)
+        )
     reasons = commune.recognise_refusals(d)
     assert reasons[0].startswith("Tiêu chí PCT-1 (") and "0/3" in reasons[0]
     assert reasons[1].startswith("Tiêu chí PCT-2 (") and "0/3" in reasons[1]

@@ -4,7 +4,7 @@ escalation) is caught by the write itself: a typed conflict, or a retry on the n
 
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Connection, text
@@ -12,12 +12,12 @@ from sqlalchemy.exc import OperationalError
 
 from scheduler.sweep import sweep
 from states.lifecycle import State
+from tests.engine.helpers import walk
+from tests.factories import build_world
 from workflow import audit
 from workflow import engine as wf
 from workflow.db import read_connection
 from workflow.errors import VersionConflict
-from tests.engine.helpers import walk
-from tests.factories import build_world
 
 
 @pytest.fixture
@@ -47,31 +47,37 @@ def _events(dossier_id: int) -> list[str]:
         return [r["event"] for r in audit.trail(conn, dossier_id)]
 
 
-def test_an_escalation_in_between_is_written_first_and_the_fire_retried(engine,
-                                                                          between_read_and_write):
+def test_an_escalation_in_between_is_written_first_and_the_fire_retried(
+    engine, between_read_and_write
+):
     world = build_world()
     d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.SELF_SCORED)
     swept = []
     calls = between_read_and_write(
-        lambda: swept.append(sweep(now=datetime(2026, 12, 31, tzinfo=UTC)).escalated))
+        lambda: swept.append(sweep(now=datetime(2026, 12, 31, tzinfo=UTC)).escalated)
+    )
     after = wf.fire(d["id"], "commune_approve", world.actor("commune_reviewer"), {}, d["version"])
     assert swept[0] >= 1
     assert calls == ["commune_approve", "commune_approve"]  # decided again on the new head
     assert (after["state"], after["version"]) == ("commune_reviewed", d["version"] + 1)
     events = _events(d["id"])
     assert events[-1] == "commune_approve"
-    assert events[-1 - swept[0]:-1] == ["escalate"] * swept[0]
+    assert events[-1 - swept[0] : -1] == ["escalate"] * swept[0]
     assert wf.get(d["id"])["audit_seq"] == len(events)
 
 
-def test_a_fire_in_between_wins_and_the_late_one_gets_a_version_conflict(engine,
-                                                                          between_read_and_write):
+def test_a_fire_in_between_wins_and_the_late_one_gets_a_version_conflict(
+    engine, between_read_and_write
+):
     world = build_world()
     d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.SELF_SCORED)
     reviewer = world.actor("commune_reviewer")
     won = []
-    between_read_and_write(lambda: won.append(
-        wf.fire(d["id"], "commune_approve", reviewer, {}, d["version"], request_id="first")))
+    between_read_and_write(
+        lambda: won.append(
+            wf.fire(d["id"], "commune_approve", reviewer, {}, d["version"], request_id="first")
+        )
+    )
     with pytest.raises(VersionConflict) as lost:
         wf.fire(d["id"], "commune_approve", reviewer, {}, d["version"], request_id="second")
     assert lost.value.current == d["version"] + 1

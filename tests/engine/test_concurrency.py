@@ -6,12 +6,12 @@ from __future__ import annotations
 import threading
 
 from states.lifecycle import State
+from tests.engine.helpers import walk
+from tests.factories import build_world
 from workflow import audit
 from workflow import engine as wf
 from workflow.db import read_connection
 from workflow.errors import TransitionNotAllowed, VersionConflict
-from tests.engine.helpers import walk
-from tests.factories import build_world
 
 THREADS = 16
 
@@ -39,12 +39,17 @@ def test_same_event_same_version_one_winner(engine):
     world = build_world()
     d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.SELF_SCORED)
     reviewer = world.actor("commune_reviewer")
-    results = race(lambda i: wf.fire(d["id"], "commune_approve", reviewer, {}, d["version"],
-                                     request_id=f"thread-{i}"))
+    results = race(
+        lambda i: wf.fire(
+            d["id"], "commune_approve", reviewer, {}, d["version"], request_id=f"thread-{i}"
+        )
+    )
     wins = [r for r in results if isinstance(r, dict)]
     losses = [r for r in results if not isinstance(r, dict)]
     assert len(wins) == 1, results
-    assert all(isinstance(r, VersionConflict) and r.current == d["version"] + 1 for r in losses), losses
+    assert all(isinstance(r, VersionConflict) and r.current == d["version"] + 1 for r in losses), (
+        losses
+    )
     after = wf.get(d["id"])
     assert (after["state"], after["version"]) == ("commune_reviewed", d["version"] + 1)
     with read_connection() as conn:
@@ -69,8 +74,11 @@ def test_different_events_racing_still_one_history(engine):
     results = race(act)
     wins = [r for r in results if isinstance(r, dict)]
     assert len(wins) == 1
-    assert all(isinstance(r, (VersionConflict, TransitionNotAllowed)) for r in results
-               if not isinstance(r, dict))
+    assert all(
+        isinstance(r, (VersionConflict, TransitionNotAllowed))
+        for r in results
+        if not isinstance(r, dict)
+    )
     with read_connection() as conn:
         assert audit.verify(conn, d["id"])[1] == []
         assert len(audit.trail(conn, d["id"])) == d["audit_seq"] + 1

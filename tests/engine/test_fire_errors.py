@@ -6,15 +6,21 @@ import pytest
 from sqlalchemy import func, select
 
 from states.lifecycle import Event, State
+from tests.engine.helpers import YEAR, payload_for, registration_time, walk
+from tests.factories import build_world
 from workflow import engine as wf
 from workflow.db import read_connection
-from workflow.errors import (Conflict, GuardFailed, InvalidInput, NotFound, TransitionNotAllowed,
-                             UnknownEvent, VersionConflict)
+from workflow.errors import (
+    Conflict,
+    GuardFailed,
+    InvalidInput,
+    NotFound,
+    UnknownEvent,
+    VersionConflict,
+)
 from workflow.models import AuditEvent, Dossier, Unit
 from workflow.registration import register
 from workflow.units import create_unit
-from tests.engine.helpers import YEAR, payload_for, registration_time, walk
-from tests.factories import build_world
 
 
 def snapshot():
@@ -55,10 +61,13 @@ def test_wrong_version_reports_the_current_one(world):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("event,state,actor", [
-    (Event.REJECT, State.SELF_SCORED, "ubnd"),
-    (Event.RETURN_FOR_REVISION, State.SELF_SCORED, "commune_reviewer"),
-])
+@pytest.mark.parametrize(
+    "event,state,actor",
+    [
+        (Event.REJECT, State.SELF_SCORED, "ubnd"),
+        (Event.RETURN_FOR_REVISION, State.SELF_SCORED, "commune_reviewer"),
+    ],
+)
 def test_missing_written_reason(world, event, state, actor):
     d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), state)
     before = snapshot()
@@ -73,7 +82,9 @@ def test_recognise_needs_decision_number_and_a_real_date(world):
     d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.POLICE_VERIFIED)
     before = snapshot()
     with pytest.raises(GuardFailed) as e:
-        wf.fire(d["id"], "recognise", world.actor("ubnd"), {"decision_date": "31/02/2026"}, d["version"])
+        wf.fire(
+            d["id"], "recognise", world.actor("ubnd"), {"decision_date": "31/02/2026"}, d["version"]
+        )
     assert len(e.value.reasons) == 2  # both problems at once
     assert snapshot() == before
 
@@ -96,41 +107,75 @@ def test_revocation_is_off_unless_the_rule_set_enables_it(world):
 def test_a_step_returns_a_dossier_once(world):
     unit, rep = world.units["KDC"], world.actor("unit", "KDC")
     d = walk(world, unit, rep, State.SELF_SCORED)
-    d = wf.fire(d["id"], "return_for_revision", world.actor("commune_reviewer"),
-                payload_for(Event.RETURN_FOR_REVISION, d), d["version"])
+    d = wf.fire(
+        d["id"],
+        "return_for_revision",
+        world.actor("commune_reviewer"),
+        payload_for(Event.RETURN_FOR_REVISION, d),
+        d["version"],
+    )
     assert d["state"] == "registered" and d["returns"] == {"self_scored": 1}
-    d = wf.fire(d["id"], "submit_self_score", rep, payload_for(Event.SUBMIT_SELF_SCORE, d),
-                d["version"])
+    d = wf.fire(
+        d["id"], "submit_self_score", rep, payload_for(Event.SUBMIT_SELF_SCORE, d), d["version"]
+    )
     with pytest.raises(GuardFailed) as e:
-        wf.fire(d["id"], "return_for_revision", world.actor("commune_reviewer"),
-                payload_for(Event.RETURN_FOR_REVISION, d), d["version"])
+        wf.fire(
+            d["id"],
+            "return_for_revision",
+            world.actor("commune_reviewer"),
+            payload_for(Event.RETURN_FOR_REVISION, d),
+            d["version"],
+        )
     assert "already returned" in e.value.reasons[0]
     # the next step may still return it once
     d = wf.fire(d["id"], "commune_approve", world.actor("commune_reviewer"), {}, d["version"])
-    d = wf.fire(d["id"], "return_for_revision", world.actor("police"),
-                payload_for(Event.RETURN_FOR_REVISION, d), d["version"])
+    d = wf.fire(
+        d["id"],
+        "return_for_revision",
+        world.actor("police"),
+        payload_for(Event.RETURN_FOR_REVISION, d),
+        d["version"],
+    )
     assert d["returns"] == {"self_scored": 1, "commune_reviewed": 1}
 
 
-@pytest.mark.parametrize("subject,kind,level", [
-    ("CQ", "armed_forces", "province"), ("DN", "small", "province"), ("DN", "micro", "commune"),
-    ("CSGD", "primary", "commune"), ("CSGD", "kindergarten", "commune"), ("CSGD", "creche", "commune"),
-])
+@pytest.mark.parametrize(
+    "subject,kind,level",
+    [
+        ("CQ", "armed_forces", "province"),
+        ("DN", "small", "province"),
+        ("DN", "micro", "commune"),
+        ("CSGD", "primary", "commune"),
+        ("CSGD", "kindergarten", "commune"),
+        ("CSGD", "creche", "commune"),
+    ],
+)
 def test_excluded_kinds_are_refused_with_the_reason(world, subject, kind, level):
     before = snapshot()
     with pytest.raises(InvalidInput) as e:
-        create_unit(subject_type=subject, commune_code=world.commune, name="X", kind=kind,
-                    managing_level=level)
+        create_unit(
+            subject_type=subject,
+            commune_code=world.commune,
+            name="X",
+            kind=kind,
+            managing_level=level,
+        )
     assert "not assessed" in e.value.reasons[0]
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("kwargs,fragment", [
-    ({"subject_type": "ZZ", "commune_code": None}, "unknown subject type"),
-    ({"subject_type": "KDC", "commune_code": 99999}, "no commune"),
-    ({"subject_type": "KDC", "commune_code": None, "managing_level": "province"}, "managed by its commune"),
-    ({"subject_type": "CQ", "commune_code": None, "kind": "bakery"}, "unknown kind"),
-])
+@pytest.mark.parametrize(
+    "kwargs,fragment",
+    [
+        ({"subject_type": "ZZ", "commune_code": None}, "unknown subject type"),
+        ({"subject_type": "KDC", "commune_code": 99999}, "no commune"),
+        (
+            {"subject_type": "KDC", "commune_code": None, "managing_level": "province"},
+            "managed by its commune",
+        ),
+        ({"subject_type": "CQ", "commune_code": None, "kind": "bakery"}, "unknown kind"),
+    ],
+)
 def test_bad_units_are_refused(world, kwargs, fragment):
     kwargs = {**kwargs, "commune_code": kwargs["commune_code"] or world.commune}
     with pytest.raises(InvalidInput) as e:

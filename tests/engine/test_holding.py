@@ -31,8 +31,13 @@ def test_each_write_commits_alone_on_a_held_connection(engine):
         with pytest.raises(GuardFailed):
             wf.fire(d["id"], Event.SUBMIT_SELF_SCORE, rep, {}, d["version"])
         assert not conn.in_transaction()
-        d = wf.fire(d["id"], Event.SUBMIT_SELF_SCORE, rep,
-                    payload_for(Event.SUBMIT_SELF_SCORE, d), d["version"])
+        d = wf.fire(
+            d["id"],
+            Event.SUBMIT_SELF_SCORE,
+            rep,
+            payload_for(Event.SUBMIT_SELF_SCORE, d),
+            d["version"],
+        )
         assert not conn.in_transaction()
         assert _events() == before + 1  # committed: another connection sees it
     assert wf.get(d["id"])["state"] == "self_scored"
@@ -63,8 +68,18 @@ def test_a_statement_refused_by_the_database_leaves_the_held_connection_usable(e
     d = walk(world, world.units["CQ"], rep, State.REGISTERED)
     with engine.connect() as conn, holding(conn):
         with pytest.raises(Conflict):  # the unique index refuses a second live dossier
-            register(world.units["CQ"]["id"], YEAR, rep, examples.registration_payload("CQ"),
-                     now=registration_time(YEAR))
-        d = wf.fire(d["id"], Event.SUBMIT_SELF_SCORE, rep,
-                    payload_for(Event.SUBMIT_SELF_SCORE, d), d["version"])
+            register(
+                world.units["CQ"]["id"],
+                YEAR,
+                rep,
+                examples.registration_payload("CQ"),
+                now=registration_time(YEAR),
+            )
+        d = wf.fire(
+            d["id"],
+            Event.SUBMIT_SELF_SCORE,
+            rep,
+            payload_for(Event.SUBMIT_SELF_SCORE, d),
+            d["version"],
+        )
     assert wf.get(d["id"])["state"] == "self_scored"

@@ -11,29 +11,50 @@ import itertools
 import pytest
 
 from states.lifecycle import TRANSITION_BY_EVENT, Event, State
+from tests.engine.helpers import enable_revocation, payload_for, walk
+from tests.factories import build_world
 from workflow import audit
 from workflow import engine as wf
 from workflow.db import read_connection
 from workflow.errors import Forbidden, TransitionNotAllowed
-from tests.engine.helpers import enable_revocation, payload_for, walk
-from tests.factories import build_world
 
 EVENT_STEP = {
-    Event.SUBMIT_SELF_SCORE: "unit", Event.WITHDRAW: "unit", Event.COMMUNE_APPROVE: "review",
-    Event.POLICE_VERIFY: "verify", Event.RECOGNISE: "decide", Event.REJECT: "decide",
+    Event.SUBMIT_SELF_SCORE: "unit",
+    Event.WITHDRAW: "unit",
+    Event.COMMUNE_APPROVE: "review",
+    Event.POLICE_VERIFY: "verify",
+    Event.RECOGNISE: "decide",
+    Event.REJECT: "decide",
     Event.REVOKE: "decide",
 }
-RETURN_STEP = {State.SELF_SCORED: "review", State.COMMUNE_REVIEWED: "verify",
-               State.POLICE_VERIFIED: "decide"}
+RETURN_STEP = {
+    State.SELF_SCORED: "review",
+    State.COMMUNE_REVIEWED: "verify",
+    State.POLICE_VERIFIED: "decide",
+}
 STEP_ROLE = {"unit": "unit", "review": "commune_reviewer", "verify": "police", "decide": "ubnd"}
-LEVEL = {"commune": {"review": "commune", "verify": "commune", "decide": "commune"},
-         "province": {"review": "commune", "verify": "province", "decide": "province"}}
-ACTORS = [("unit", "own"), ("unit", "other"),
-          ("commune_reviewer", "own"), ("commune_reviewer", "other"),
-          ("commune_reviewer", "other_province"),
-          ("police", "own"), ("police", "other"), ("police", "province"), ("police", "other_province"),
-          ("ubnd", "own"), ("ubnd", "other"), ("ubnd", "province"), ("ubnd", "other_province"),
-          ("province_admin", "province"), ("auditor", "own"), ("auditor", "province")]
+LEVEL = {
+    "commune": {"review": "commune", "verify": "commune", "decide": "commune"},
+    "province": {"review": "commune", "verify": "province", "decide": "province"},
+}
+ACTORS = [
+    ("unit", "own"),
+    ("unit", "other"),
+    ("commune_reviewer", "own"),
+    ("commune_reviewer", "other"),
+    ("commune_reviewer", "other_province"),
+    ("police", "own"),
+    ("police", "other"),
+    ("police", "province"),
+    ("police", "other_province"),
+    ("ubnd", "own"),
+    ("ubnd", "other"),
+    ("ubnd", "province"),
+    ("ubnd", "other_province"),
+    ("province_admin", "province"),
+    ("auditor", "own"),
+    ("auditor", "province"),
+]
 
 
 def expected(state: State, event: Event, who: tuple[str, str], managing: str) -> str:
@@ -54,9 +75,16 @@ def test_every_event_state_role_and_territory(engine, variant):
     world = build_world()
     unit = world.units[variant]
     rep = world.actor("unit", variant)
-    actors = {who: (rep if who == ("unit", "own") else
-                    world.actor("unit", "other_KDC") if who == ("unit", "other") else
-                    world.actor(*who)) for who in ACTORS}
+    actors = {
+        who: (
+            rep
+            if who == ("unit", "own")
+            else world.actor("unit", "other_KDC")
+            if who == ("unit", "other")
+            else world.actor(*who)
+        )
+        for who in ACTORS
+    }
     years = itertools.count(2030)
     enable_revocation(year=2030)
 
@@ -73,21 +101,26 @@ def test_every_event_state_role_and_territory(engine, variant):
             outcomes[want] += 1
             target = fresh(state) if want == "ok" else shared
             try:
-                result = wf.fire(target["id"], event, actors[who], payload_for(event, target),
-                                 target["version"])
+                result = wf.fire(
+                    target["id"], event, actors[who], payload_for(event, target), target["version"]
+                )
                 got = "ok"
                 assert result["state"] == TRANSITION_BY_EVENT[event].dest.value
             except Forbidden:
                 got = "forbidden"
             except TransitionNotAllowed as e:
                 got = "not_allowed"
-                assert set(e.allowed) == {ev.value for ev in Event
-                                          if state in TRANSITION_BY_EVENT[ev].sources}
+                assert set(e.allowed) == {
+                    ev.value for ev in Event if state in TRANSITION_BY_EVENT[ev].sources
+                }
             assert got == want, f"{variant} {state.value} {event.value} by {who}: {got} != {want}"
         # nothing the refused calls did left a trace on the shared dossier
         after = wf.get(shared["id"])
         assert (after["state"], after["version"], after["audit_seq"]) == (
-            shared["state"], shared["version"], shared["audit_seq"])
+            shared["state"],
+            shared["version"],
+            shared["audit_seq"],
+        )
     assert all(outcomes.values())
     with read_connection() as conn:
         checked, findings = audit.verify(conn)

@@ -18,8 +18,16 @@ AT = datetime(2026, 11, 24, 2, 30, 15, 123456, tzinfo=UTC)
 
 
 def _row(**overrides):
-    row = {"kind": "test", "dossier_id": None, "payload": "{}", "attempts": 0,
-           "next_attempt_at": AT, "last_error": None, "created_at": AT, "delivered_at": None}
+    row = {
+        "kind": "test",
+        "dossier_id": None,
+        "payload": "{}",
+        "attempts": 0,
+        "next_attempt_at": AT,
+        "last_error": None,
+        "created_at": AT,
+        "delivered_at": None,
+    }
     row.update(overrides)
     return row
 
@@ -46,14 +54,18 @@ def test_an_insert_stores_what_sqlalchemy_stores(engine):
 
 def test_a_statement_value_is_used_when_the_caller_gives_none(engine):
     """A literal in the statement (attempts = 3) is a bound value the caller does not name."""
-    prepared = Prepared(insert(outbox).values(
-        {**{c: bindparam(c) for c in _row() if c != "attempts"}, "attempts": 3}))
+    prepared = Prepared(
+        insert(outbox).values(
+            {**{c: bindparam(c) for c in _row() if c != "attempts"}, "attempts": 3}
+        )
+    )
     row = _row()
     del row["attempts"]
     with autocommit_connection(engine) as conn:
         prepared.execute(conn, row)
-        found = Prepared(select(outbox.c.attempts, outbox.c.created_at)
-                         .where(outbox.c.kind == bindparam("kind"))).first(conn, {"kind": "test"})
+        found = Prepared(
+            select(outbox.c.attempts, outbox.c.created_at).where(outbox.c.kind == bindparam("kind"))
+        ).first(conn, {"kind": "test"})
     assert found == {"attempts": 3, "created_at": AT}
 
 

@@ -31,15 +31,40 @@ def _seed(conn) -> dict:
         province, commune = places[i % len(places)]
         subject = SUBJECTS[i % len(SUBJECTS)]
         level = "commune" if subject == "KDC" else "province"
-        units.append({"id": i + 1, "name": f"u{i}", "subject_type": subject, "kind": "x",
-                      "province_code": province, "commune_code": commune,
-                      "managing_level": level, "created_at": now})
-        dossiers.append({"id": i + 1, "unit_id": i + 1, "year": 2025 + i % 2,
-                         "state": STATES[i % len(STATES)], "version": 1, "rule_set_id": rule_set_id,
-                         "subject_type": subject, "managing_level": level, "province_code": province,
-                         "commune_code": commune, "due_at": now + timedelta(days=i % 40 - 20),
-                         "returns": {}, "audit_seq": 0, "audit_head": "", "created_at": now,
-                         "updated_at": now, "step_seq": 0, "escalation_level": 0})
+        units.append(
+            {
+                "id": i + 1,
+                "name": f"u{i}",
+                "subject_type": subject,
+                "kind": "x",
+                "province_code": province,
+                "commune_code": commune,
+                "managing_level": level,
+                "created_at": now,
+            }
+        )
+        dossiers.append(
+            {
+                "id": i + 1,
+                "unit_id": i + 1,
+                "year": 2025 + i % 2,
+                "state": STATES[i % len(STATES)],
+                "version": 1,
+                "rule_set_id": rule_set_id,
+                "subject_type": subject,
+                "managing_level": level,
+                "province_code": province,
+                "commune_code": commune,
+                "due_at": now + timedelta(days=i % 40 - 20),
+                "returns": {},
+                "audit_seq": 0,
+                "audit_head": "",
+                "created_at": now,
+                "updated_at": now,
+                "step_seq": 0,
+                "escalation_level": 0,
+            }
+        )
     conn.execute(insert(Unit.__table__), units)
     conn.execute(insert(Dossier.__table__), dossiers)
     return {"province": places[0][0], "commune": places[0][1]}

@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from states import examples
 from states.lifecycle import Event
+from tests.engine.helpers import YEAR, payload_for, registration_time
+from tests.factories import build_world
 from workflow import audit
 from workflow import engine as wf
 from workflow.db import read_connection
@@ -16,8 +18,6 @@ from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflow.models import Dossier
 from workflow.registration import register
 from workflow.units import create_unit
-from tests.engine.helpers import YEAR, payload_for, registration_time
-from tests.factories import build_world
 
 NOW = registration_time(YEAR)
 KDC_PAYLOAD = examples.registration_payload("KDC")
@@ -28,20 +28,31 @@ def world(engine):
     return build_world()
 
 
-@pytest.mark.parametrize("who,allowed", [
-    (("unit", "KDC"), True), (("unit", "other_KDC"), False), (("commune_reviewer", "own"), True),
-    (("commune_reviewer", "other"), False), (("province_admin", "province"), True),
-    (("province_admin", "other_province"), False), (("police", "own"), False),
-    (("ubnd", "province"), False), (("auditor", "own"), False),
-])
+@pytest.mark.parametrize(
+    "who,allowed",
+    [
+        (("unit", "KDC"), True),
+        (("unit", "other_KDC"), False),
+        (("commune_reviewer", "own"), True),
+        (("commune_reviewer", "other"), False),
+        (("province_admin", "province"), True),
+        (("province_admin", "other_province"), False),
+        (("police", "own"), False),
+        (("ubnd", "province"), False),
+        (("auditor", "own"), False),
+    ],
+)
 def test_who_may_register(world, who, allowed):
     unit = world.units["KDC"]
     if allowed:
         d = register(unit["id"], YEAR, world.actor(*who), KDC_PAYLOAD, now=NOW)
         with read_connection() as conn:
             (row,) = audit.trail(conn, d["id"])
-        assert (row["event"], row["to_state"], row["actor_id"]) == ("register", "registered",
-                                                                    world.actor(*who).id)
+        assert (row["event"], row["to_state"], row["actor_id"]) == (
+            "register",
+            "registered",
+            world.actor(*who).id,
+        )
     else:
         with pytest.raises(Forbidden):
             register(unit["id"], YEAR, world.actor(*who), KDC_PAYLOAD, now=NOW)
@@ -56,6 +67,7 @@ def test_unknown_unit_and_bad_year(world):
 
 def test_a_commune_is_one_xa_unit(world):
     from workflow.errors import Conflict
+
     with pytest.raises(Conflict):
         create_unit(subject_type="XA", commune_code=world.commune)
 
@@ -98,10 +110,17 @@ def test_concurrent_registrations_of_one_unit_give_one_dossier(world):
     won = [o for o in outcomes if isinstance(o, dict)]
     assert len(won) == 1, outcomes
     lost = [o for o in outcomes if not isinstance(o, dict)]
-    assert all(isinstance(o, Conflict) and o.extra["dossier_id"] == won[0]["id"] for o in lost), lost
+    assert all(isinstance(o, Conflict) and o.extra["dossier_id"] == won[0]["id"] for o in lost), (
+        lost
+    )
     with read_connection() as conn:
-        ids = conn.execute(select(Dossier.__table__.c.id)
-                           .where(Dossier.__table__.c.unit_id == unit["id"])).scalars().all()
+        ids = (
+            conn.execute(
+                select(Dossier.__table__.c.id).where(Dossier.__table__.c.unit_id == unit["id"])
+            )
+            .scalars()
+            .all()
+        )
         assert ids == [won[0]["id"]]
         assert [r["event"] for r in audit.trail(conn, won[0]["id"])] == ["register"]
         assert audit.verify(conn)[1] == []
@@ -111,14 +130,21 @@ def test_a_withdrawal_is_timed_and_frees_the_place_other_events_leave_it_live(wo
     rep = world.actor("unit", "KDC")
     unit = world.units["KDC"]
     first = register(unit["id"], YEAR, rep, KDC_PAYLOAD, now=NOW)
-    d = wf.fire(first["id"], Event.SUBMIT_SELF_SCORE, rep,
-                payload_for(Event.SUBMIT_SELF_SCORE, first), 1, now=NOW)
+    d = wf.fire(
+        first["id"],
+        Event.SUBMIT_SELF_SCORE,
+        rep,
+        payload_for(Event.SUBMIT_SELF_SCORE, first),
+        1,
+        now=NOW,
+    )
     assert d["withdrawn_at"] is None
     with pytest.raises(Conflict):
         register(unit["id"], YEAR, rep, KDC_PAYLOAD, now=NOW)
     later = NOW.replace(hour=NOW.hour + 1)
-    d = wf.fire(first["id"], Event.WITHDRAW, rep, {"reason": "Đăng ký nhầm năm"}, d["version"],
-                now=later)
+    d = wf.fire(
+        first["id"], Event.WITHDRAW, rep, {"reason": "Đăng ký nhầm năm"}, d["version"], now=later
+    )
     assert d["withdrawn_at"] == later
     assert wf.get(first["id"])["withdrawn_at"] == later
     second = register(unit["id"], YEAR, rep, KDC_PAYLOAD, now=later)

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from api.cli import app
+from tests.factories import PROVINCE, build_world
 from workflow.db import read_connection
 from workflow.models import RuleSetRow
-from tests.factories import PROVINCE, build_world
 
 runner = CliRunner()
 
@@ -41,14 +41,15 @@ def test_publish_a_file_then_show_the_version_in_force(engine, tmp_path):
     assert result.exit_code == 0, result.output
     published = json.loads(result.stdout)["published"]
     assert [(p["subject_type"], p["version"], p["published_by"]) for p in published] == [
-        ("CQ", 1, admin.id), ("KDC", 1, admin.id)]
+        ("CQ", 1, admin.id),
+        ("KDC", 1, admin.id),
+    ]
     result = runner.invoke(app, ["rules", "publish", str(path)])  # the operator, again
     assert [p["version"] for p in json.loads(result.stdout)["published"]] == [2, 2]
 
     current = show("--province", str(PROVINCE), "--year", "2026", "--subject", "CQ")
     assert current["version"] == 2 and current["rules"]["policy"]["revocation_enabled"] is True
-    first = show("--province", str(PROVINCE), "--year", "2026", "--subject", "CQ",
-                 "--version", "1")
+    first = show("--province", str(PROVINCE), "--year", "2026", "--subject", "CQ", "--version", "1")
     assert first["id"] == published[0]["id"] and first["published_by"] == admin.id
 
 
@@ -56,17 +57,24 @@ def test_publish_lists_every_error_and_stores_nothing(engine, tmp_path):
     build_world()
     good = show("--year", "2026", "--subject", "DN")["rules"] | {"province_code": PROVINCE}
     bad = json.loads(json.dumps(good))
-    bad["bands"][1]["min_points"] = 95                     # Khá above Xuất sắc
-    bad["criteria"].append(dict(bad["criteria"][0]))       # REG-1 twice
-    bad["score_table"]["items"][0]["max_points"] = 4       # the maxima add to 101
+    bad["bands"][1]["min_points"] = 95  # Khá above Xuất sắc
+    bad["criteria"].append(dict(bad["criteria"][0]))  # REG-1 twice
+    bad["score_table"]["items"][0]["max_points"] = 4  # the maxima add to 101
     path = tmp_path / "bad.json"
     path.write_text(json.dumps([good, bad, {"year": 2026}]), encoding="utf-8")
     before = rule_set_rows()
     result = runner.invoke(app, ["rules", "publish", str(path)])
     assert result.exit_code == 2
     out = result.output
-    for fragment in ("[1] criteria", "'REG-1' is used 2 times", "[1] score_table",
-                     "add up to 101", "[1] bands", "out of order", "[2] subject_type"):
+    for fragment in (
+        "[1] criteria",
+        "'REG-1' is used 2 times",
+        "[1] score_table",
+        "add up to 101",
+        "[1] bands",
+        "out of order",
+        "[2] subject_type",
+    ):
         assert fragment in out, (fragment, out)
     assert "[0]" not in out
     assert rule_set_rows() == before
@@ -79,8 +87,9 @@ def test_only_a_province_admin_of_that_province_publishes(engine, tmp_path):
     path.write_text(json.dumps(body), encoding="utf-8")
     for who in (world.actor("police", "province"), world.actor("province_admin", "other_province")):
         result = runner.invoke(app, ["rules", "publish", str(path), "--by", str(who.id)])
-        assert result.exit_code == 2 and ("province administrator" in result.output
-                                          or "you administer province" in result.output)
+        assert result.exit_code == 2 and (
+            "province administrator" in result.output or "you administer province" in result.output
+        )
     national = dict(body, province_code=None)
     path.write_text(json.dumps(national), encoding="utf-8")
     admin = world.actor("province_admin", "province")
@@ -92,8 +101,21 @@ def test_only_a_province_admin_of_that_province_publishes(engine, tmp_path):
 def test_show_refuses_an_unknown_subject_or_version(engine):
     result = runner.invoke(app, ["rules", "show", "--year", "2026", "--subject", "ZZ"])
     assert result.exit_code == 2 and "unknown subject type" in result.output
-    result = runner.invoke(app, ["rules", "show", "--province", "51", "--year", "2026",
-                                 "--subject", "KDC", "--version", "7"])
+    result = runner.invoke(
+        app,
+        [
+            "rules",
+            "show",
+            "--province",
+            "51",
+            "--year",
+            "2026",
+            "--subject",
+            "KDC",
+            "--version",
+            "7",
+        ],
+    )
     assert result.exit_code == 2 and "no version 7" in result.output
 
 

@@ -11,13 +11,13 @@ import pytest
 from states import examples
 from states.lifecycle import Event, State
 from states.rulesets import Policy, RegistrationWindow, RuleSet
+from tests.engine.helpers import YEAR, authorised_actor, payload_for, registration_time, walk
+from tests.factories import PROVINCE, build_world
 from workflow import engine as wf
 from workflow import rulesets
 from workflow.db import write_transaction
 from workflow.errors import GuardFailed
 from workflow.registration import register
-from tests.engine.helpers import YEAR, authorised_actor, payload_for, registration_time, walk
-from tests.factories import PROVINCE, build_world
 
 
 @pytest.fixture
@@ -29,8 +29,9 @@ def step(world, d, event, rep, payload=None):
     """Fire ``event`` as the authority the map names, with ``payload`` or the valid default."""
     event = Event(event)
     actor = authorised_actor(world, d, event, rep)
-    return wf.fire(d["id"], event, actor, payload_for(event, d) if payload is None else payload,
-                   d["version"])
+    return wf.fire(
+        d["id"], event, actor, payload_for(event, d) if payload is None else payload, d["version"]
+    )
 
 
 def refused(world, d, event, rep, payload=None) -> list[str]:
@@ -57,6 +58,7 @@ def submitted(world, key, change) -> tuple[dict, object]:
 
 # --- a disqualifying event, refused at the right step --------------------------------------------
 
+
 def test_an_unexempted_neg_is_refused_at_commune_review_with_the_criterion_named(world):
     d, rep = submitted(world, "KDC", lambda a: a.update({"NEG-9": {"happened": True}}))
     reasons = refused(world, d, Event.COMMUNE_APPROVE, rep)
@@ -74,8 +76,13 @@ def test_an_unexempted_neg_is_refused_at_commune_review_with_the_criterion_named
 
 
 def test_a_valid_exemption_passes_to_recognition(world):
-    exempted = {"happened": True, "exemption": {
-        "kind": "detected_and_reported", "note": "Phát hiện ngày 3/5, báo Công an xã ngay"}}
+    exempted = {
+        "happened": True,
+        "exemption": {
+            "kind": "detected_and_reported",
+            "note": "Phát hiện ngày 3/5, báo Công an xã ngay",
+        },
+    }
     d, rep = submitted(world, "KDC", lambda a: a.update({"NEG-9": exempted}))
     for event in (Event.COMMUNE_APPROVE, Event.POLICE_VERIFY, Event.RECOGNISE):
         d = step(world, d, event, rep)
@@ -83,13 +90,19 @@ def test_a_valid_exemption_passes_to_recognition(world):
     assert d["verified_assessment"]["answers"]["NEG-9"] == exempted
 
 
-@pytest.mark.parametrize("answer,fragment", [
-    ({"happened": True, "exemption": {"kind": "force_majeure", "note": "Bão số 5"}},
-     "admits no exemption"),
-    ({"happened": True, "exemption": {"kind": "force_majeure"}}, "needs a note"),
-])
-def test_an_exemption_the_criterion_does_not_allow_is_refused_at_submission(world, answer,
-                                                                            fragment):
+@pytest.mark.parametrize(
+    "answer,fragment",
+    [
+        (
+            {"happened": True, "exemption": {"kind": "force_majeure", "note": "Bão số 5"}},
+            "admits no exemption",
+        ),
+        ({"happened": True, "exemption": {"kind": "force_majeure"}}, "needs a note"),
+    ],
+)
+def test_an_exemption_the_criterion_does_not_allow_is_refused_at_submission(
+    world, answer, fragment
+):
     unit, rep = world.units["KDC"], world.actor("unit", "KDC")
     d = walk(world, unit, rep, State.REGISTERED)
     payload = payload_for(Event.SUBMIT_SELF_SCORE, d)
@@ -101,8 +114,9 @@ def test_an_exemption_the_criterion_does_not_allow_is_refused_at_submission(worl
 
 
 def test_a_failed_ratio_is_refused_at_commune_review_with_its_numbers(world):
-    d, rep = submitted(world, "KDC", lambda a: a.update({"PCT-1": {"numerator": 119,
-                                                                  "denominator": 120}}))
+    d, rep = submitted(
+        world, "KDC", lambda a: a.update({"PCT-1": {"numerator": 119, "denominator": 120}})
+    )
     (reason, _) = refused(world, d, Event.COMMUNE_APPROVE, rep)
     assert reason.startswith("Tiêu chí PCT-1 (") and "119/120" in reason and "1 short" in reason
 
@@ -148,6 +162,7 @@ def test_an_unmet_registration_criterion_is_refused_at_the_decision(world):
 
 # --- what the unit must submit -------------------------------------------------------------------
 
+
 def test_submission_needs_assessment_score_sheet_and_papers(world):
     unit, rep = world.units["DN"], world.actor("unit", "DN")
     d = walk(world, unit, rep, State.REGISTERED)
@@ -186,13 +201,34 @@ def test_a_residential_area_sends_no_score_sheet(world):
 
 # --- the class is fixed at the decision --------------------------------------------------------
 
-LEAVES = ["1", "2", "3", "4a", "4b", "4c", "4d", "5a", "5b", "5c", "5d", "5dd", "5e", "5g",
-          "6a", "6b", "7", "8a", "8b", "9"]  # everything but 8c: 50 points
+LEAVES = [
+    "1",
+    "2",
+    "3",
+    "4a",
+    "4b",
+    "4c",
+    "4d",
+    "5a",
+    "5b",
+    "5c",
+    "5d",
+    "5dd",
+    "5e",
+    "5g",
+    "6a",
+    "6b",
+    "7",
+    "8a",
+    "8b",
+    "9",
+]  # everything but 8c: 50 points
 
 
 def sheet_totalling(total: float, item_8c: int = 50) -> dict:
     """The superior's sheet with ``total`` points, 8c as given (its parent re-added)."""
     from states.scoring import MOVEMENT_TABLE
+
     maxima = {i.id: i.max_points for i in MOVEMENT_TABLE.printed_order}
     left, short = 100 - total, {}
     for leaf in LEAVES:
@@ -210,8 +246,17 @@ def verified_dn(world, scores: dict) -> tuple[dict, object]:
     return step(world, d, Event.POLICE_VERIFY, rep, {"scores": scores}), rep
 
 
-@pytest.mark.parametrize("total,cls", [(100, "xuat_sac"), (90, "xuat_sac"), (89.5, "kha"),
-                                       (70, "kha"), (69.5, "trung_binh"), (50, "trung_binh")])
+@pytest.mark.parametrize(
+    "total,cls",
+    [
+        (100, "xuat_sac"),
+        (90, "xuat_sac"),
+        (89.5, "kha"),
+        (70, "kha"),
+        (69.5, "trung_binh"),
+        (50, "trung_binh"),
+    ],
+)
 def test_recognition_fixes_the_class_from_the_superiors_sheet(world, total, cls):
     d, rep = verified_dn(world, sheet_totalling(total))
     d = step(world, d, Event.RECOGNISE, rep)
@@ -246,17 +291,21 @@ def test_a_return_discards_the_verification(world):
 
 # --- registration keeps to the window, a residential area to its households -----------------------
 
+
 def at(y, m, d, hh=2, mm=0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("moment,ok", [
-    (at(YEAR, 1, 1, 0, 0), True),       # 07:00 on 1 January in Vietnam
-    (at(YEAR - 1, 12, 31, 17, 0), True),  # already 1 January in Vietnam
-    (at(YEAR, 3, 31, 16, 59), True),    # 23:59 on 31 March in Vietnam
-    (at(YEAR, 3, 31, 17, 0), False),    # midnight: 1 April in Vietnam
-    (at(YEAR, 11, 22), False),
-])
+@pytest.mark.parametrize(
+    "moment,ok",
+    [
+        (at(YEAR, 1, 1, 0, 0), True),  # 07:00 on 1 January in Vietnam
+        (at(YEAR - 1, 12, 31, 17, 0), True),  # already 1 January in Vietnam
+        (at(YEAR, 3, 31, 16, 59), True),  # 23:59 on 31 March in Vietnam
+        (at(YEAR, 3, 31, 17, 0), False),  # midnight: 1 April in Vietnam
+        (at(YEAR, 11, 22), False),
+    ],
+)
 def test_registration_is_refused_outside_the_window_with_the_window_named(world, moment, ok):
     unit, rep = world.units["DN"], world.actor("unit", "DN")
     if ok:
@@ -270,9 +319,15 @@ def test_registration_is_refused_outside_the_window_with_the_window_named(world,
 
 def test_a_province_may_extend_the_window(world):
     with write_transaction() as conn:  # as Đồng Nai extended it to 31/8 in 2025
-        rulesets.publish(conn, RuleSet(province_code=PROVINCE, year=YEAR, subject_type="DN",
-                                       policy=Policy(registration_window=RegistrationWindow(
-                                           end="08-31"))))
+        rulesets.publish(
+            conn,
+            RuleSet(
+                province_code=PROVINCE,
+                year=YEAR,
+                subject_type="DN",
+                policy=Policy(registration_window=RegistrationWindow(end="08-31")),
+            ),
+        )
     unit, rep = world.units["DN"], world.actor("unit", "DN")
     assert register(unit["id"], YEAR, rep, now=at(YEAR, 8, 31, 16, 0))["state"] == "registered"
     with pytest.raises(GuardFailed) as e:
@@ -280,24 +335,29 @@ def test_a_province_may_extend_the_window(world):
     assert "31/03" in e.value.reasons[0]  # an agency's rule set was not extended
 
 
-@pytest.mark.parametrize("payload,fragment", [
-    ({}, '{"households": {"registered": n, "total": m}}'),
-    ({"households": {"registered": 119, "total": 120}}, "119 of 120"),
-    ({"households": {"registered": 5, "total": 0}}, "not valid"),
-    ({"households": {"registered": True, "total": 1}}, '"households"'),
-])
+@pytest.mark.parametrize(
+    "payload,fragment",
+    [
+        ({}, '{"households": {"registered": n, "total": m}}'),
+        ({"households": {"registered": 119, "total": 120}}, "119 of 120"),
+        ({"households": {"registered": 5, "total": 0}}, "not valid"),
+        ({"households": {"registered": True, "total": 1}}, '"households"'),
+    ],
+)
 def test_a_residential_area_registers_with_every_household(world, payload, fragment):
     unit, rep = world.units["KDC"], world.actor("unit", "KDC")
     with pytest.raises(GuardFailed) as e:
         register(unit["id"], YEAR, rep, payload, now=registration_time(YEAR))
     (reason,) = e.value.reasons
     assert fragment in reason
-    d = register(unit["id"], YEAR, rep, examples.registration_payload("KDC"),
-                 now=registration_time(YEAR))
+    d = register(
+        unit["id"], YEAR, rep, examples.registration_payload("KDC"), now=registration_time(YEAR)
+    )
     assert d["state"] == "registered"
 
 
 # --- a rule set published mid-year ---------------------------------------------------------------
+
 
 def test_a_rule_set_published_mid_year_leaves_open_dossiers_pinned(world):
     first, first_rep = world.units["KDC"], world.actor("unit", "KDC")
@@ -305,8 +365,14 @@ def test_a_rule_set_published_mid_year_leaves_open_dossiers_pinned(world):
     pinned = open_dossier["rule_set_id"]
     national = rulesets.find(None, YEAR, "KDC")["rules"]
     body = national.model_dump(mode="json") | {"province_code": PROVINCE}
-    body["criteria"].append({"id": "NEG-12", "kind": "NEG", "label_vi": "Đốt pháo trái phép",
-                             "label_en": "Illegal fireworks"})
+    body["criteria"].append(
+        {
+            "id": "NEG-12",
+            "kind": "NEG",
+            "label_vi": "Đốt pháo trái phép",
+            "label_en": "Illegal fireworks",
+        }
+    )
     body["policy"]["registration_window"]["end"] = "08-31"
     (published,) = rulesets.publish_bodies(body, by=world.actor("province_admin", "province"))
     assert published["version"] == 1 and published["id"] != pinned
@@ -321,8 +387,9 @@ def test_a_rule_set_published_mid_year_leaves_open_dossiers_pinned(world):
     # a dossier registered now is pinned to the new version and answers NEG-12
     second = world.units["other_KDC"]
     second_rep = world.actor("unit", "other_KDC")
-    fresh = register(second["id"], YEAR, second_rep, examples.registration_payload("KDC"),
-                     now=at(YEAR, 6, 15))  # inside the extended window
+    fresh = register(
+        second["id"], YEAR, second_rep, examples.registration_payload("KDC"), now=at(YEAR, 6, 15)
+    )  # inside the extended window
     assert fresh["rule_set_id"] == published["id"]
     (reason,) = refused(world, fresh, Event.SUBMIT_SELF_SCORE, second_rep, national_payload)
     assert reason.startswith("Tiêu chí NEG-12 (Đốt pháo trái phép): chưa trả lời")
@@ -335,8 +402,10 @@ def test_a_rule_set_published_mid_year_leaves_open_dossiers_pinned(world):
 
 def test_a_province_cannot_drop_a_national_criterion(world):
     body = rulesets.find(None, YEAR, "KDC")["rules"].model_dump(mode="json")
-    body |= {"province_code": PROVINCE,
-             "criteria": [c for c in body["criteria"] if c["id"] != "NEG-3"]}
+    body |= {
+        "province_code": PROVINCE,
+        "criteria": [c for c in body["criteria"] if c["id"] != "NEG-3"],
+    }
     with pytest.raises(GuardFailed) as e:
         rulesets.publish_bodies(body)
     assert e.value.reasons == [e.value.reasons[0]] and "NEG-3" in e.value.reasons[0]
@@ -352,7 +421,13 @@ def test_the_self_assessment_is_stored_as_sent(world):
 def test_every_guard_the_table_names_exists_and_payload_guards_are_marked():
     from states.lifecycle import TRANSITIONS
     from workflow.guards import GUARDS
+
     named = {g for t in TRANSITIONS for g in t.guards}
     assert named <= set(GUARDS)
     assert {g for g in named if GUARDS[g].uses_payload} == {
-        "self_assessment", "self_scores", "papers", "verified_assessment", "verified_scores"}
+        "self_assessment",
+        "self_scores",
+        "papers",
+        "verified_assessment",
+        "verified_scores",
+    }

@@ -8,16 +8,24 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from states.lifecycle import TRANSITION_BY_EVENT, Event, State
+from tests.engine.helpers import enable_revocation, payload_for, register_at
+from tests.factories import build_world
 from workflow import audit
 from workflow import engine as wf
 from workflow.db import read_connection
 from workflow.errors import WorkflowError
-from tests.engine.helpers import enable_revocation, payload_for, register_at
-from tests.factories import build_world
 
-ACTOR_KEYS = [("unit", "own"), ("unit", "other"), ("commune_reviewer", "own"),
-              ("commune_reviewer", "other"), ("police", "own"), ("police", "province"),
-              ("ubnd", "own"), ("ubnd", "province"), ("auditor", "own")]
+ACTOR_KEYS = [
+    ("unit", "own"),
+    ("unit", "other"),
+    ("commune_reviewer", "own"),
+    ("commune_reviewer", "other"),
+    ("police", "own"),
+    ("police", "province"),
+    ("ubnd", "own"),
+    ("ubnd", "province"),
+    ("auditor", "own"),
+]
 
 
 def test_random_event_sequences_keep_the_invariants(engine):
@@ -42,8 +50,12 @@ def test_random_event_sequences_keep_the_invariants(engine):
                 return world.actor("unit", "other_KDC")
             return world.actor(*key)
 
-        @rule(event=st.sampled_from(list(Event)), who=st.sampled_from(ACTOR_KEYS),
-              stale=st.booleans(), with_payload=st.booleans())
+        @rule(
+            event=st.sampled_from(list(Event)),
+            who=st.sampled_from(ACTOR_KEYS),
+            stale=st.booleans(),
+            with_payload=st.booleans(),
+        )
         def fire(self, event, who, stale, with_payload):
             version = self.version - 1 if stale else self.version
             payload = payload_for(event, self.dossier) if with_payload else {}
@@ -68,6 +80,10 @@ def test_random_event_sequences_keep_the_invariants(engine):
                 assert [r["version"] for r in rows] == list(range(1, self.version + 1))
                 assert audit.verify(conn, self.id)[1] == []
 
-    Lifecycle.TestCase.settings = settings(max_examples=50, stateful_step_count=20, deadline=None,
-                                           suppress_health_check=list(HealthCheck))
+    Lifecycle.TestCase.settings = settings(
+        max_examples=50,
+        stateful_step_count=20,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     Lifecycle.TestCase().runTest()

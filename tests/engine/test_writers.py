@@ -38,8 +38,11 @@ def test_a_second_writer_waits_for_the_first_on_sqlite_only(engine):
 
     def fire():
         try:
-            outcome.append(wf.fire(d["id"], "commune_approve", world.actor("commune_reviewer"),
-                                   {}, d["version"]))
+            outcome.append(
+                wf.fire(
+                    d["id"], "commune_approve", world.actor("commune_reviewer"), {}, d["version"]
+                )
+            )
         finally:
             done.set()
 
@@ -78,12 +81,12 @@ def test_a_write_group_that_fails_writes_nothing_and_gives_up_its_turn(engine):
     its own), so what ran before the failure stands."""
     world = build_world()
     d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.SELF_SCORED)
-    with db.autocommit_connection(engine) as conn:
-        with pytest.raises(RuntimeError, match="midway"):
-            with db.write_group(conn):
-                conn.exec_driver_sql("UPDATE dossier SET last_reason = 'half' WHERE id = %d"
-                                     % d["id"])
-                raise RuntimeError("midway")
+    with db.autocommit_connection(engine) as conn, pytest.raises(RuntimeError, match="midway"):
+        with db.write_group(conn):
+            conn.exec_driver_sql(
+                "UPDATE dossier SET last_reason = 'half' WHERE id = %d" % d["id"]
+            )
+            raise RuntimeError("midway")
     assert wf.get(d["id"])["last_reason"] == (None if db.is_sqlite(engine) else "half")
     other = threading.Thread(target=lambda: _write_once(engine, d["id"]))
     other.start()

@@ -8,18 +8,39 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from states.calendar import (add_working_days, is_working_day, local_date, working_day_deadline,
-                             working_days_between)
+from states.calendar import (
+    add_working_days,
+    is_working_day,
+    local_date,
+    working_day_deadline,
+    working_days_between,
+)
 
 
-@pytest.mark.parametrize("day", [
-    date(2026, 2, 16), date(2026, 2, 17), date(2026, 2, 18), date(2026, 2, 19), date(2026, 2, 20),  # Tết 2026
-    date(2027, 2, 4), date(2027, 2, 5), date(2027, 2, 8), date(2027, 2, 9), date(2027, 2, 10),      # Tết 2027
-    date(2026, 4, 27),  # Giỗ Tổ Hùng Vương falls on Sunday 26/4: Monday off
-    date(2026, 4, 30), date(2026, 5, 1), date(2027, 5, 3),  # 1/5/2027 is a Saturday: Monday off
-    date(2026, 8, 31), date(2026, 9, 1), date(2026, 9, 2),  # 31/8/2026 off, swapped with Sat 22/8
-    date(2027, 9, 2), date(2027, 9, 3),
-])
+@pytest.mark.parametrize(
+    "day",
+    [
+        date(2026, 2, 16),
+        date(2026, 2, 17),
+        date(2026, 2, 18),
+        date(2026, 2, 19),
+        date(2026, 2, 20),  # Tết 2026
+        date(2027, 2, 4),
+        date(2027, 2, 5),
+        date(2027, 2, 8),
+        date(2027, 2, 9),
+        date(2027, 2, 10),  # Tết 2027
+        date(2026, 4, 27),  # Giỗ Tổ Hùng Vương falls on Sunday 26/4: Monday off
+        date(2026, 4, 30),
+        date(2026, 5, 1),
+        date(2027, 5, 3),  # 1/5/2027 is a Saturday: Monday off
+        date(2026, 8, 31),
+        date(2026, 9, 1),
+        date(2026, 9, 2),  # 31/8/2026 off, swapped with Sat 22/8
+        date(2027, 9, 2),
+        date(2027, 9, 3),
+    ],
+)
 def test_holidays_are_not_working_days(day):
     assert day.weekday() < 5 and not is_working_day(day)
 
@@ -29,16 +50,19 @@ def test_a_make_up_saturday_is_a_working_day():
     assert not is_working_day(date(2026, 8, 29))  # an ordinary Saturday
 
 
-@pytest.mark.parametrize("start,n,expected", [
-    (date(2026, 2, 13), 1, date(2026, 2, 23)),   # Friday before Tết 2026 -> Monday after
-    (date(2026, 2, 12), 2, date(2026, 2, 23)),
-    (date(2027, 2, 3), 1, date(2027, 2, 11)),    # Wednesday before Tết 2027 -> Thursday after
-    (date(2026, 4, 29), 1, date(2026, 5, 4)),    # over 30/4-1/5 and the weekend
-    (date(2026, 8, 21), 1, date(2026, 8, 22)),   # the make-up Saturday counts
-    (date(2026, 8, 28), 1, date(2026, 9, 3)),    # 31/8, 1/9, 2/9 off
-    (date(2026, 11, 23), 1, date(2026, 11, 25)),  # Ngày Văn hóa Việt Nam, 24/11 from 2026
-    (date(2026, 2, 23), -1, date(2026, 2, 13)),
-])
+@pytest.mark.parametrize(
+    "start,n,expected",
+    [
+        (date(2026, 2, 13), 1, date(2026, 2, 23)),  # Friday before Tết 2026 -> Monday after
+        (date(2026, 2, 12), 2, date(2026, 2, 23)),
+        (date(2027, 2, 3), 1, date(2027, 2, 11)),  # Wednesday before Tết 2027 -> Thursday after
+        (date(2026, 4, 29), 1, date(2026, 5, 4)),  # over 30/4-1/5 and the weekend
+        (date(2026, 8, 21), 1, date(2026, 8, 22)),  # the make-up Saturday counts
+        (date(2026, 8, 28), 1, date(2026, 9, 3)),  # 31/8, 1/9, 2/9 off
+        (date(2026, 11, 23), 1, date(2026, 11, 25)),  # Ngày Văn hóa Việt Nam, 24/11 from 2026
+        (date(2026, 2, 23), -1, date(2026, 2, 13)),
+    ],
+)
 def test_add_working_days(start, n, expected):
     assert add_working_days(start, n) == expected
 

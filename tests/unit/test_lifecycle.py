@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from states.lifecycle import (EVENT_LABELS, STATE_LABELS, TERMINAL, TRANSITIONS, Event, State,
-                              machine, mermaid, next_state)
 from api.cli.demo_cmd import readme_block
+from states.lifecycle import (
+    EVENT_LABELS,
+    STATE_LABELS,
+    TERMINAL,
+    TRANSITIONS,
+    Event,
+    State,
+    machine,
+    mermaid,
+    next_state,
+)
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_every_state_and_event_has_labels_in_both_languages():
     assert set(STATE_LABELS) == set(State) and set(EVENT_LABELS) == set(Event)
-    assert all(vi and en and vi != en for vi, en in [*STATE_LABELS.values(), *EVENT_LABELS.values()])
+    assert all(
+        vi and en and vi != en for vi, en in [*STATE_LABELS.values(), *EVENT_LABELS.values()]
+    )
 
 
 def test_the_machine_agrees_with_the_table_for_every_pair():
@@ -70,4 +81,5 @@ def test_the_diagram_names_every_transition():
 
 def test_the_readme_shows_the_current_diagram():
     assert readme_block() in README.read_text(), (
-        "README's lifecycle block is stale: run `dossier diagram --write-readme README.md`")
+        "README's lifecycle block is stale: run `dossier diagram --write-readme README.md`"
+    )

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.sql.sqltypes import UTCDateTime
 
@@ -20,9 +21,11 @@ FAST_BIND = prepared.bind_processor(TYPE, SQLITE)
 FAST_RESULT = prepared.result_processor(TYPE, SQLITE, None)
 
 offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
-    lambda m: timezone(timedelta(minutes=m)))
-aware = st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 1, 1),
-                     timezones=offsets)
+    lambda m: timezone(timedelta(minutes=m))
+)
+aware = st.datetimes(
+    min_value=datetime(1900, 1, 2), max_value=datetime(2200, 1, 1), timezones=offsets
+)
 
 
 def test_the_fast_converters_are_the_ones_used_on_sqlite_only():
@@ -50,7 +53,9 @@ def test_none_and_naive_times_are_handled_as_sqlmodel_does():
         FAST_BIND(datetime(2026, 1, 1))
 
 
-@pytest.mark.parametrize("dialect", [SQLITE, postgresql.psycopg.dialect()], ids=["sqlite", "postgres"])
+@pytest.mark.parametrize(
+    "dialect", [SQLITE, postgresql.psycopg.dialect()], ids=["sqlite", "postgres"]
+)
 def test_every_column_reads_null_as_none_so_rows_may_skip_the_call(dialect):
     """Prepared rows leave a NULL as None without calling the column's processor."""
     from sqlmodel import SQLModel
@@ -61,7 +66,9 @@ def test_every_column_reads_null_as_none_so_rows_may_skip_the_call(dialect):
     for table in SQLModel.metadata.tables.values():
         for column in table.columns:
             # The driver's type code, as a cursor describes the column (Postgres float8: 701).
-            code = 701 if dialect.name == "postgresql" and column.type.python_type is float else None
+            code = (
+                701 if dialect.name == "postgresql" and column.type.python_type is float else None
+            )
             process = prepared.result_processor(column.type, dialect, code)
             if process is not None:
                 assert process(None) is None, f"{table.name}.{column.name}"
@@ -92,10 +99,14 @@ def _json_processors():
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.text()
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text()
     | st.floats(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=12)
+    max_leaves=12,
+)
 
 
 @given(json_values)
@@ -119,4 +130,7 @@ def test_a_dialect_with_another_json_parser_keeps_sqlalchemys_processor():
     from sqlalchemy import JSON
 
     dialect = SQLITE  # no json_deserializer: SQLAlchemy's default
-    assert prepared.result_processor(JSON(), dialect, None).__qualname__ != "_sqlite_json.<locals>.process"
+    assert (
+        prepared.result_processor(JSON(), dialect, None).__qualname__
+        != "_sqlite_json.<locals>.process"
+    )

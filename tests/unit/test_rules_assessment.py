@@ -10,9 +10,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from states.assessment import (DEFAULT_PAPERS, InvalidAssessment, assessment_reasons,
-                               disqualifying_reasons, evaluate, papers_reasons, pct_met,
-                               pct_required, unmet_reasons, xa_units_reasons)
+from states.assessment import (
+    DEFAULT_PAPERS,
+    InvalidAssessment,
+    assessment_reasons,
+    disqualifying_reasons,
+    evaluate,
+    papers_reasons,
+    pct_met,
+    pct_required,
+    unmet_reasons,
+    xa_units_reasons,
+)
 from states.criteria import CriterionKind, checklist
 
 CQ = checklist("CQ")
@@ -54,7 +63,10 @@ def only(reasons: list[str]) -> str:
 
 # --- exact ratios -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n, needed", [(1, 1), (3, 3), (10, 7), (25, 18), (4, 3), (7, 5), (100, 70)])
+
+@pytest.mark.parametrize(
+    "n, needed", [(1, 1), (3, 3), (10, 7), (25, 18), (4, 3), (7, 5), (100, 70)]
+)
 def test_seventy_percent_needs_ceil_of_0_7_n(n, needed):
     assert pct_required(70, n) == needed
     assert pct_met(needed, n, 70) and not pct_met(needed - 1, n, 70)
@@ -84,6 +96,7 @@ def test_pct_required_is_the_least_count_reaching_the_threshold(pct, n):
 
 # --- complete and valid -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("subject", ["KDC", "XA", "CQ", "DN", "CSGD"])
 def test_a_clean_assessment_is_valid_and_meets_everything(subject):
     criteria = checklist(subject)
@@ -102,31 +115,40 @@ def test_every_unanswered_criterion_is_named():
     assert [named(r) for r in reasons] == ["REG-2", "NEG-5", "PCT-1"]
 
 
-@pytest.mark.parametrize("assessment, words", [
-    (None, "must be an object"),
-    ({}, "no \"answers\""),
-    ({"answers": []}, "no \"answers\""),
-    ({"answers": {}, "extra": 1}, "unknown field 'extra'"),
-])
+@pytest.mark.parametrize(
+    "assessment, words",
+    [
+        (None, "must be an object"),
+        ({}, 'no "answers"'),
+        ({"answers": []}, 'no "answers"'),
+        ({"answers": {}, "extra": 1}, "unknown field 'extra'"),
+    ],
+)
 def test_a_malformed_assessment_is_refused(assessment, words):
     assert any(words in r for r in assessment_reasons(CQ, assessment))
 
 
-@pytest.mark.parametrize("cid, answer, words", [
-    ("REG-1", {"met": "yes"}, "'met' must be true or false"),
-    ("REG-1", {}, "'met' must be true or false"),
-    ("REG-1", True, "must be an object"),
-    ("REG-1", {"met": True, "happened": False}, "field 'happened' does not belong"),
-    ("REG-1", {"met": True, "note": 5}, "note must be text"),
-    ("NEG-1", {"happened": None}, "'happened' must be true or false"),
-    ("NEG-5", {"happened": False, "exemption": {"kind": "force_majeure", "note": "x"}},
-     "only for an event that happened"),
-    ("PCT-1", {"numerator": 7.0, "denominator": 10}, "whole numbers"),
-    ("PCT-1", {"numerator": True, "denominator": 1}, "whole numbers"),
-    ("PCT-1", {"numerator": 11, "denominator": 10}, "above the denominator"),
-    ("PCT-1", {"numerator": -1, "denominator": 10}, "negative"),
-    ("FORCE-1", {"met": 1}, "'met' must be true or false"),
-])
+@pytest.mark.parametrize(
+    "cid, answer, words",
+    [
+        ("REG-1", {"met": "yes"}, "'met' must be true or false"),
+        ("REG-1", {}, "'met' must be true or false"),
+        ("REG-1", True, "must be an object"),
+        ("REG-1", {"met": True, "happened": False}, "field 'happened' does not belong"),
+        ("REG-1", {"met": True, "note": 5}, "note must be text"),
+        ("NEG-1", {"happened": None}, "'happened' must be true or false"),
+        (
+            "NEG-5",
+            {"happened": False, "exemption": {"kind": "force_majeure", "note": "x"}},
+            "only for an event that happened",
+        ),
+        ("PCT-1", {"numerator": 7.0, "denominator": 10}, "whole numbers"),
+        ("PCT-1", {"numerator": True, "denominator": 1}, "whole numbers"),
+        ("PCT-1", {"numerator": 11, "denominator": 10}, "above the denominator"),
+        ("PCT-1", {"numerator": -1, "denominator": 10}, "negative"),
+        ("FORCE-1", {"met": 1}, "'met' must be true or false"),
+    ],
+)
 def test_an_invalid_answer_is_refused_naming_the_criterion(cid, answer, words):
     reason = only(assessment_reasons(CQ, with_answer(CQ, cid, answer)))
     assert reason.startswith(f"Tiêu chí {cid} (") and f"criterion {cid} (" in reason
@@ -135,7 +157,8 @@ def test_an_invalid_answer_is_refused_naming_the_criterion(cid, answer, words):
 
 def test_an_unknown_criterion_is_refused_by_id():
     assert "unknown criterion 'NEG-99'" in only(
-        assessment_reasons(CQ, with_answer(CQ, "NEG-99", {"happened": False})))
+        assessment_reasons(CQ, with_answer(CQ, "NEG-99", {"happened": False}))
+    )
 
 
 def test_evaluate_refuses_an_invalid_assessment():
@@ -146,22 +169,30 @@ def test_evaluate_refuses_an_invalid_assessment():
 
 # --- NEG criteria and exemptions ----------------------------------------------------------------
 
-SERIOUS_CRIME = "NEG-5"   # CQ: exempt for force majeure or detected and reported
-FIRE = "NEG-7"            # CQ: exempt for force majeure only
-STRIKE = "NEG-4"          # CQ: no exemption
+SERIOUS_CRIME = "NEG-5"  # CQ: exempt for force majeure or detected and reported
+FIRE = "NEG-7"  # CQ: exempt for force majeure only
+STRIKE = "NEG-4"  # CQ: no exemption
 
 
 def test_a_neg_event_that_happened_disqualifies_and_is_named():
     reason = only(disqualifying_reasons(CQ, with_answer(CQ, SERIOUS_CRIME, {"happened": True})))
-    assert reason == ("Tiêu chí NEG-5 (Tội phạm nghiêm trọng trở lên): đã xảy ra, không có miễn "
-                      "trừ / criterion NEG-5 (A crime of 'serious' level or above): happened "
-                      "with no exemption")
+    assert reason == (
+        "Tiêu chí NEG-5 (Tội phạm nghiêm trọng trở lên): đã xảy ra, không có miễn "
+        "trừ / criterion NEG-5 (A crime of 'serious' level or above): happened "
+        "with no exemption"
+    )
 
 
 @pytest.mark.parametrize("kind", ["force_majeure", "detected_and_reported"])
 def test_an_exemption_with_a_note_clears_the_neg_criterion(kind):
-    a = with_answer(CQ, SERIOUS_CRIME, {"happened": True, "exemption": {
-        "kind": kind, "note": "Phát hiện ngày 03/5, báo ngay Công an xã"}})
+    a = with_answer(
+        CQ,
+        SERIOUS_CRIME,
+        {
+            "happened": True,
+            "exemption": {"kind": kind, "note": "Phát hiện ngày 03/5, báo ngay Công an xã"},
+        },
+    )
     assert assessment_reasons(CQ, a) == [] and unmet_reasons(CQ, a) == []
     result = next(r for r in evaluate(CQ, a) if r.criterion.id == SERIOUS_CRIME)
     assert result.met and "miễn trừ" in result.detail_vi and "exempted" in result.detail_en
@@ -176,16 +207,26 @@ def test_an_exemption_without_a_note_is_refused(note):
 
 
 def test_an_exemption_the_criterion_does_not_allow_is_refused():
-    a = with_answer(CQ, FIRE, {"happened": True, "exemption": {"kind": "detected_and_reported",
-                                                              "note": "báo ngay"}})
+    a = with_answer(
+        CQ,
+        FIRE,
+        {"happened": True, "exemption": {"kind": "detected_and_reported", "note": "báo ngay"}},
+    )
     assert "exemption 'detected_and_reported' is not allowed" in only(assessment_reasons(CQ, a))
-    a = with_answer(CQ, STRIKE, {"happened": True, "exemption": {"kind": "force_majeure",
-                                                                "note": "?"}})
+    a = with_answer(
+        CQ, STRIKE, {"happened": True, "exemption": {"kind": "force_majeure", "note": "?"}}
+    )
     assert "admits no exemption" in only(assessment_reasons(CQ, a))
 
 
-@pytest.mark.parametrize("exemption", ["force_majeure", {"kind": "act_of_god", "note": "x"},
-                                       {"kind": "force_majeure", "note": "x", "by": "me"}])
+@pytest.mark.parametrize(
+    "exemption",
+    [
+        "force_majeure",
+        {"kind": "act_of_god", "note": "x"},
+        {"kind": "force_majeure", "note": "x", "by": "me"},
+    ],
+)
 def test_a_malformed_exemption_is_refused(exemption):
     a = with_answer(CQ, SERIOUS_CRIME, {"happened": True, "exemption": exemption})
     assert "NEG-5" in only(assessment_reasons(CQ, a))
@@ -193,10 +234,16 @@ def test_a_malformed_exemption_is_refused(exemption):
 
 # --- disqualifying vs. unmet ---------------------------------------------------------------------
 
+
 def test_disqualifying_covers_neg_pct_force_but_not_reg_pos():
     a = all_met(CQ)
-    a["answers"] |= {"REG-1": {"met": False}, "POS-1": {"met": False}, "FORCE-1": {"met": False},
-                     "NEG-4": {"happened": True}, "PCT-1": {"numerator": 6, "denominator": 10}}
+    a["answers"] |= {
+        "REG-1": {"met": False},
+        "POS-1": {"met": False},
+        "FORCE-1": {"met": False},
+        "NEG-4": {"happened": True},
+        "PCT-1": {"numerator": 6, "denominator": 10},
+    }
     disq = disqualifying_reasons(CQ, a)
     assert [named(r) for r in disq] == ["NEG-4", "FORCE-1", "PCT-1"]
     assert len(unmet_reasons(CQ, a)) == 5
@@ -209,9 +256,20 @@ def test_an_invalid_assessment_is_reported_before_anything_is_judged():
     assert "not answered" in only(disqualifying_reasons(CQ, a))
 
 
-@pytest.mark.parametrize("n, rated, ok", [(10, 7, True), (10, 6, False), (25, 18, True),
-                                          (25, 17, False), (3, 3, True), (3, 2, False),
-                                          (1, 1, True), (1, 0, False), (0, 0, True)])
+@pytest.mark.parametrize(
+    "n, rated, ok",
+    [
+        (10, 7, True),
+        (10, 6, False),
+        (25, 18, True),
+        (25, 17, False),
+        (3, 3, True),
+        (3, 2, False),
+        (1, 1, True),
+        (1, 0, False),
+        (0, 0, True),
+    ],
+)
 def test_agency_sub_units_at_least_70_percent(n, rated, ok):
     a = with_answer(CQ, "PCT-1", {"numerator": rated, "denominator": n})
     reasons = disqualifying_reasons(CQ, a)
@@ -232,12 +290,15 @@ def test_households_must_all_register_and_cannot_be_zero():
 
 # --- the commune rule ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("n, needed", [(1, 1), (3, 3), (10, 7), (25, 18)])
 def test_commune_needs_all_registered_and_ceil_70_percent_recognised(n, needed):
     assert xa_units_reasons(XA, n, n, needed) == []
     reason = only(xa_units_reasons(XA, n, n, needed - 1))
     assert f"{needed - 1}/{n}" in reason and f"cần ít nhất {needed}/{n} (70%)" in reason
-    assert f"{needed - 1} of {n} units recognised" in reason and f"at least {needed} of {n}" in reason
+    assert (
+        f"{needed - 1} of {n} units recognised" in reason and f"at least {needed} of {n}" in reason
+    )
     assert reason.startswith("Tiêu chí PCT-2 (")
 
 
@@ -273,16 +334,21 @@ def test_commune_rule_agrees_with_exact_fractions(n_and_recognised):
 
 # --- papers -------------------------------------------------------------------------------------
 
+
 def test_the_three_papers_with_references_pass():
-    papers = {"to_trinh": {"ref": "12/TTr-UBND", "date": "2025-10-20"},
-              "bao_cao": {"ref": "45/BC-UBND"}, "bien_ban": {"ref": "BB họp ngày 18/10/2025"},
-              "khac": {"ref": "Danh sách hộ đăng ký", "name": "Phụ lục"}}
+    papers = {
+        "to_trinh": {"ref": "12/TTr-UBND", "date": "2025-10-20"},
+        "bao_cao": {"ref": "45/BC-UBND"},
+        "bien_ban": {"ref": "BB họp ngày 18/10/2025"},
+        "khac": {"ref": "Danh sách hộ đăng ký", "name": "Phụ lục"},
+    }
     assert papers_reasons(DEFAULT_PAPERS, papers) == []
 
 
 def test_every_missing_or_unreferenced_paper_is_named():
-    reasons = papers_reasons(DEFAULT_PAPERS, {"to_trinh": {"ref": " "}, "bao_cao": {"ref": "1/BC",
-                                                                                   "date": "20/10"}})
+    reasons = papers_reasons(
+        DEFAULT_PAPERS, {"to_trinh": {"ref": " "}, "bao_cao": {"ref": "1/BC", "date": "20/10"}}
+    )
     assert len(reasons) == 3
     assert any("missing paper: Meeting minutes (bien_ban)" in r for r in reasons)
     assert any("Submission: a number or reference is needed" in r for r in reasons)

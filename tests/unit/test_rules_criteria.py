@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from states.criteria import (NATIONAL_CRITERIA, Criterion, CriterionKind, EngineMeasure, Exemption,
-                             checklist, criteria_problems)
+from states.criteria import (
+    NATIONAL_CRITERIA,
+    Criterion,
+    CriterionKind,
+    EngineMeasure,
+    Exemption,
+    checklist,
+    criteria_problems,
+)
 from states.subjects import SubjectType
 
 ALL = list(SubjectType)
@@ -84,14 +91,20 @@ def _crit(**kw) -> Criterion:
     return Criterion(**(base | kw))
 
 
-@pytest.mark.parametrize("crit, words", [
-    (_crit(kind=CriterionKind.PCT, id="PCT-1"), "threshold_pct"),
-    (_crit(threshold_pct=70), "only PCT"),
-    (_crit(kind=CriterionKind.POS, id="POS-1", exemptions=(Exemption.FORCE_MAJEURE,)), "only NEG"),
-    (_crit(exemptions=(Exemption.FORCE_MAJEURE, Exemption.FORCE_MAJEURE)), "listed twice"),
-    (_crit(measure=EngineMeasure.UNITS_REGISTERED), "engine"),
-    (_crit(id="neg 1"), "must look like"),
-])
+@pytest.mark.parametrize(
+    "crit, words",
+    [
+        (_crit(kind=CriterionKind.PCT, id="PCT-1"), "threshold_pct"),
+        (_crit(threshold_pct=70), "only PCT"),
+        (
+            _crit(kind=CriterionKind.POS, id="POS-1", exemptions=(Exemption.FORCE_MAJEURE,)),
+            "only NEG",
+        ),
+        (_crit(exemptions=(Exemption.FORCE_MAJEURE, Exemption.FORCE_MAJEURE)), "listed twice"),
+        (_crit(measure=EngineMeasure.UNITS_REGISTERED), "engine"),
+        (_crit(id="neg 1"), "must look like"),
+    ],
+)
 def test_a_malformed_criterion_is_named_with_its_problem(crit, words):
     problems = criteria_problems([crit])
     assert len(problems) == 1 and words in problems[0]

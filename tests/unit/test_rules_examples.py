@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from states import examples
-from states.assessment import (assessment_reasons, papers_reasons, stored_unmet_reasons,
-                               unmet_reasons)
+from states.assessment import (
+    assessment_reasons,
+    papers_reasons,
+    stored_unmet_reasons,
+    unmet_reasons,
+)
 from states.criteria import checklist
 from states.rulesets import RuleSet, national_default, national_floor_problems
 from states.scoring import MOVEMENT_TABLE, score_sheet_reasons, sheet_total
@@ -35,13 +39,16 @@ def test_a_short_sheet_stays_valid():
     assert sheet["5"] == 12 and sheet_total(MOVEMENT_TABLE, sheet) == 97.5
 
 
-@pytest.mark.parametrize("change", [
-    {"NEG-9": {"happened": True}},
-    {"PCT-1": {"numerator": 5, "denominator": 8}},
-    {"FORCE-1": {"met": False}},
-    {"REG-3": {"met": False}},
-    {"NEG-5": {"happened": True, "exemption": {"kind": "force_majeure", "note": "Lũ"}}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"NEG-9": {"happened": True}},
+        {"PCT-1": {"numerator": 5, "denominator": 8}},
+        {"FORCE-1": {"met": False}},
+        {"REG-3": {"met": False}},
+        {"NEG-5": {"happened": True, "exemption": {"kind": "force_majeure", "note": "Lũ"}}},
+    ],
+)
 def test_judging_a_stored_assessment_agrees_with_the_full_check(change):
     criteria = checklist("CSGD")
     a = examples.assessment(criteria)
@@ -55,9 +62,13 @@ def test_a_province_keeps_every_national_criterion():
     base = national_default(2026, "KDC").model_dump(mode="json")
     kept = RuleSet.model_validate(base | {"province_code": 51})
     assert national_floor_problems(kept) == []
-    dropped = RuleSet.model_validate(base | {"province_code": 51, "criteria": [
-        c for c in base["criteria"] if c["id"] != "FORCE-1"]})
+    dropped = RuleSet.model_validate(
+        base
+        | {"province_code": 51, "criteria": [c for c in base["criteria"] if c["id"] != "FORCE-1"]}
+    )
     (problem,) = national_floor_problems(dropped)
     assert "FORCE-1" in problem
-    assert national_floor_problems(RuleSet.model_validate(
-        base | {"criteria": base["criteria"][:3]})) == []  # a national rule set is not held to it
+    assert (
+        national_floor_problems(RuleSet.model_validate(base | {"criteria": base["criteria"][:3]}))
+        == []
+    )  # a national rule set is not held to it

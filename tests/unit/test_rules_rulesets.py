@@ -11,8 +11,16 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from states.criteria import CriterionKind, checklist
-from states.rulesets import (Override, Policy, RegistrationWindow, RuleSet, apply_override,
-                             check_rule_set, national_default, registration_window_reasons)
+from states.rulesets import (
+    Override,
+    Policy,
+    RegistrationWindow,
+    RuleSet,
+    apply_override,
+    check_rule_set,
+    national_default,
+    registration_window_reasons,
+)
 from states.scoring import DEFAULT_BANDS, MOVEMENT_TABLE, MovementClass
 from states.subjects import SubjectType
 
@@ -47,8 +55,12 @@ def test_json_round_trip_is_exact(subject):
 
 
 def test_a_rule_set_built_like_the_core_tests_do_gets_the_national_sections():
-    rules = RuleSet(province_code=QUANG_NGAI, year=2025, subject_type=SubjectType.CQ,
-                    policy=Policy(revocation_enabled=True))
+    rules = RuleSet(
+        province_code=QUANG_NGAI,
+        year=2025,
+        subject_type=SubjectType.CQ,
+        policy=Policy(revocation_enabled=True),
+    )
     assert rules.criteria == checklist("CQ") and rules.score_table == MOVEMENT_TABLE
 
 
@@ -60,15 +72,16 @@ def test_a_rule_set_is_frozen():
 
 # --- every error at once ------------------------------------------------------------------------
 
+
 def _body(subject="CQ") -> dict:
     return national_default(2025, subject).model_dump(mode="json")
 
 
 def _broken_body() -> dict:
     body = _body()
-    body["score_table"]["items"][6]["max_points"] = 12                 # item 7: 10 -> 12
+    body["score_table"]["items"][6]["max_points"] = 12  # item 7: 10 -> 12
     body["criteria"].append(dict(body["criteria"][0], label_vi="trùng"))  # REG-1 twice
-    body["bands"][1]["min_points"] = 95                                 # Khá above Xuất sắc
+    body["bands"][1]["min_points"] = 95  # Khá above Xuất sắc
     return body
 
 
@@ -102,20 +115,23 @@ def test_check_rule_set_takes_json_text_and_says_nothing_when_valid():
 
 def test_duplicate_score_items_and_sub_item_sums_are_listed():
     body = _body()
-    body["score_table"]["items"][3]["sub_items"][1]["id"] = "4a"      # 4a twice
+    body["score_table"]["items"][3]["sub_items"][1]["id"] = "4a"  # 4a twice
     body["score_table"]["items"][5]["sub_items"][0]["max_points"] = 1  # 6a 2 -> 1
     reasons = check_rule_set(body)
     assert any("'4a' is used 2 times" in r for r in reasons)
     assert any("item 6: sub-item maxima add up to 3, not 4" in r for r in reasons)
 
 
-@pytest.mark.parametrize("window, words", [
-    ({"start": "04-01", "end": "03-31"}, "ends (03-31) before it starts (04-01)"),
-    ({"end": "02-30"}, "not a month-day"),
-    ({"end": "8-31"}, "not a month-day"),
-    ({"end": "08-31\n"}, "not a month-day"),
-    ({"start": "13-01"}, "not a month-day"),
-])
+@pytest.mark.parametrize(
+    "window, words",
+    [
+        ({"start": "04-01", "end": "03-31"}, "ends (03-31) before it starts (04-01)"),
+        ({"end": "02-30"}, "not a month-day"),
+        ({"end": "8-31"}, "not a month-day"),
+        ({"end": "08-31\n"}, "not a month-day"),
+        ({"start": "13-01"}, "not a month-day"),
+    ],
+)
 def test_a_bad_registration_window_is_refused(window, words):
     body = _body()
     body["policy"]["registration_window"] = window
@@ -134,22 +150,28 @@ def test_bad_papers_and_unknown_fields_are_refused():
 
 
 def test_a_scored_subject_cannot_drop_its_table_and_kdc_has_none():
-    assert any("cannot be empty" in r for r in check_rule_set(_body("CSGD") | {"score_table": None}))
+    assert any(
+        "cannot be empty" in r for r in check_rule_set(_body("CSGD") | {"score_table": None})
+    )
     assert check_rule_set(_body("KDC")) == [] and _body("KDC")["score_table"] is None
 
 
-@pytest.mark.parametrize("field, value", [("year", 1999), ("province_code", 0), ("version", 0),
-                                          ("subject_type", "HOSPITAL")])
+@pytest.mark.parametrize(
+    "field, value",
+    [("year", 1999), ("province_code", 0), ("version", 0), ("subject_type", "HOSPITAL")],
+)
 def test_keys_are_checked(field, value):
     assert any(r.startswith(field) for r in check_rule_set(_body() | {field: value}))
 
 
 # --- provincial overrides -----------------------------------------------------------------------
 
+
 def test_dong_nai_extends_the_2025_window_to_31_august():
     base = national_default(2025, "KDC")
-    dong_nai = apply_override(base, {"province_code": DONG_NAI,
-                                     "policy": {"registration_window": {"end": "08-31"}}})
+    dong_nai = apply_override(
+        base, {"province_code": DONG_NAI, "policy": {"registration_window": {"end": "08-31"}}}
+    )
     assert dong_nai.policy.registration_window == RegistrationWindow(start="01-01", end="08-31")
     assert dong_nai.key == (DONG_NAI, 2025, SubjectType.KDC)
     assert registration_window_reasons(dong_nai, date(2025, 8, 31)) == []
@@ -159,9 +181,16 @@ def test_dong_nai_extends_the_2025_window_to_31_august():
     assert base.province_code is None
 
 
-@pytest.mark.parametrize("day, ok", [(date(2025, 1, 1), True), (date(2025, 3, 31), True),
-                                     (date(2025, 4, 1), False), (date(2024, 12, 31), False),
-                                     (date(2026, 2, 1), False)])
+@pytest.mark.parametrize(
+    "day, ok",
+    [
+        (date(2025, 1, 1), True),
+        (date(2025, 3, 31), True),
+        (date(2025, 4, 1), False),
+        (date(2024, 12, 31), False),
+        (date(2026, 2, 1), False),
+    ],
+)
 def test_the_default_window_is_quarter_one_of_the_rule_sets_year(day, ok):
     assert (registration_window_reasons(national_default(2025, "CQ"), day) == []) is ok
 
@@ -174,28 +203,44 @@ def test_a_window_ending_on_29_february_ends_on_the_28th_in_other_years():
 
 def test_a_province_adds_criteria_changes_bands_and_enables_revocation():
     base = national_default(2025, "CQ")
-    extra = {"id": "NEG-P1", "kind": "NEG", "label_vi": "Vi phạm trật tự an toàn giao thông "
-             "nghiêm trọng", "label_en": "A serious traffic-safety violation"}
-    bands = [{"movement_class": c, "min_points": m}
-             for c, m in (("xuat_sac", 85), ("kha", 65), ("trung_binh", 50), ("yeu", 0))]
-    rules = apply_override(base, {"province_code": QUANG_NGAI, "add_criteria": [extra],
-                                  "bands": bands, "policy": {"revocation_enabled": True,
-                                                             "recognition_target_pct": 90}})
+    extra = {
+        "id": "NEG-P1",
+        "kind": "NEG",
+        "label_vi": "Vi phạm trật tự an toàn giao thông nghiêm trọng",
+        "label_en": "A serious traffic-safety violation",
+    }
+    bands = [
+        {"movement_class": c, "min_points": m}
+        for c, m in (("xuat_sac", 85), ("kha", 65), ("trung_binh", 50), ("yeu", 0))
+    ]
+    rules = apply_override(
+        base,
+        {
+            "province_code": QUANG_NGAI,
+            "add_criteria": [extra],
+            "bands": bands,
+            "policy": {"revocation_enabled": True, "recognition_target_pct": 90},
+        },
+    )
     assert rules.criteria[:-1] == base.criteria and rules.criteria[-1].id == "NEG-P1"
     assert rules.criteria[-1].kind is CriterionKind.NEG
-    assert rules.bands[0].min_points == 85 and rules.bands[0].movement_class is MovementClass.XUAT_SAC
+    assert (
+        rules.bands[0].min_points == 85 and rules.bands[0].movement_class is MovementClass.XUAT_SAC
+    )
     assert rules.policy.revocation_enabled and rules.policy.recognition_target_pct == 90
-    assert rules.policy.max_returns_per_step == 1          # what was not patched stays
+    assert rules.policy.max_returns_per_step == 1  # what was not patched stays
     assert RuleSet.from_json(rules.to_json()) == rules
 
 
 def test_an_override_that_breaks_the_rules_is_refused_with_every_error():
     base = national_default(2025, "CQ")
     dup = base.criteria[0].model_dump(mode="json")
-    bands = [{"movement_class": "xuat_sac", "min_points": 90},
-             {"movement_class": "kha", "min_points": 90},
-             {"movement_class": "trung_binh", "min_points": 50},
-             {"movement_class": "yeu", "min_points": 0}]
+    bands = [
+        {"movement_class": "xuat_sac", "min_points": 90},
+        {"movement_class": "kha", "min_points": 90},
+        {"movement_class": "trung_binh", "min_points": 50},
+        {"movement_class": "yeu", "min_points": 0},
+    ]
     with pytest.raises(ValidationError) as exc:
         apply_override(base, {"province_code": QUANG_NGAI, "add_criteria": [dup], "bands": bands})
     msgs = [e["msg"] for e in exc.value.errors()]
@@ -224,23 +269,34 @@ def test_deadlines_pass_through_untouched():
 
 # --- properties ---------------------------------------------------------------------------------
 
+
 @settings(max_examples=200)
 @given(st.lists(st.integers(0, 120), min_size=4, max_size=4))
 def test_bands_are_accepted_exactly_when_strictly_falling_from_at_most_100_to_0(mins):
     body = _body()
-    body["bands"] = [{"movement_class": c.value, "min_points": m}
-                     for c, m in zip(MovementClass, mins)]
+    body["bands"] = [
+        {"movement_class": c.value, "min_points": m} for c, m in zip(MovementClass, mins)
+    ]
     ok = mins[0] <= 100 and mins[3] == 0 and mins[0] > mins[1] > mins[2] > mins[3]
     assert (check_rule_set(body) == []) is ok
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.sampled_from(list(SubjectType)),
-       st.lists(st.integers(1, 99), min_size=0, max_size=5, unique=True))
+@given(
+    st.sampled_from(list(SubjectType)),
+    st.lists(st.integers(1, 99), min_size=0, max_size=5, unique=True),
+)
 def test_any_override_adding_fresh_criteria_validates_and_round_trips(subject, numbers):
     base = national_default(2025, subject)
-    added = [{"id": f"POS-P{n}", "kind": "POS", "label_vi": f"Tiêu chí tỉnh {n}",
-              "label_en": f"Provincial criterion {n}"} for n in numbers]
+    added = [
+        {
+            "id": f"POS-P{n}",
+            "kind": "POS",
+            "label_vi": f"Tiêu chí tỉnh {n}",
+            "label_en": f"Provincial criterion {n}",
+        }
+        for n in numbers
+    ]
     rules = apply_override(base, {"province_code": QUANG_NGAI, "add_criteria": added})
     assert len(rules.criteria) == len(base.criteria) + len(numbers)
     assert RuleSet.from_json(rules.to_json()) == rules

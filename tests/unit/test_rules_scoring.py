@@ -8,16 +8,30 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from states.scoring import (DEFAULT_BANDS, MOVEMENT_TABLE, Band, MovementClass, ScoreItem,
-                            ScoreTable, award_points, bands_problems, classification, classify,
-                            grant_recognition, score_sheet_reasons, score_table_problems,
-                            sheet_total)
+from states.scoring import (
+    DEFAULT_BANDS,
+    MOVEMENT_TABLE,
+    Band,
+    MovementClass,
+    ScoreItem,
+    ScoreTable,
+    award_points,
+    bands_problems,
+    classification,
+    classify,
+    grant_recognition,
+    score_sheet_reasons,
+    score_table_problems,
+    sheet_total,
+)
 
 T = MOVEMENT_TABLE
 
 # The seed's table, typed in by hand from 001_*.txt: (item, max, {sub-item: max}).
 SEED = [
-    ("1", 3, {}), ("2", 3, {}), ("3", 5, {}),
+    ("1", 3, {}),
+    ("2", 3, {}),
+    ("3", 5, {}),
     ("4", 5, {"4a": 1, "4b": 1, "4c": 1, "4d": 2}),
     ("5", 14, {"5a": 2, "5b": 2, "5c": 2, "5d": 2, "5dd": 2, "5e": 2, "5g": 2}),
     ("6", 4, {"6a": 2, "6b": 2}),
@@ -32,6 +46,7 @@ def full_marks() -> dict:
 
 
 # --- the table ----------------------------------------------------------------------------------
+
 
 def test_the_table_is_the_seeds_table():
     got = [(i.id, i.max_points, {s.id: s.max_points for s in i.sub_items}) for i in T.items]
@@ -63,15 +78,24 @@ def _table(*items: ScoreItem, total: int = 100) -> ScoreTable:
 
 
 def _it(id, max_points, *subs, granted=False):
-    return ScoreItem(id=id, code=id, label_vi="v" + id, label_en="e" + id, max_points=max_points,
-                     sub_items=subs, granted_on_recognition=granted)
+    return ScoreItem(
+        id=id,
+        code=id,
+        label_vi="v" + id,
+        label_en="e" + id,
+        max_points=max_points,
+        sub_items=subs,
+        granted_on_recognition=granted,
+    )
 
 
 def test_a_table_with_every_kind_of_mistake_lists_them_all():
     table = _table(
-        _it("1", 60, _it("1a", 30), _it("1b", 20, _it("1bx", 20))),   # subs 50 != 60; nesting
-        _it("2", 30), _it("2", 5),                                      # duplicate id
-        _it("X", 1, granted=True), _it("3", 1, granted=True),           # bad id, two granted
+        _it("1", 60, _it("1a", 30), _it("1b", 20, _it("1bx", 20))),  # subs 50 != 60; nesting
+        _it("2", 30),
+        _it("2", 5),  # duplicate id
+        _it("X", 1, granted=True),
+        _it("3", 1, granted=True),  # bad id, two granted
     )
     problems = score_table_problems(table)
     assert any("add up to 97, not 100" in p for p in problems)
@@ -84,6 +108,7 @@ def test_a_table_with_every_kind_of_mistake_lists_them_all():
 
 
 # --- score sheets -------------------------------------------------------------------------------
+
 
 def test_full_marks_and_zero_everywhere_are_valid():
     assert score_sheet_reasons(T, full_marks()) == []
@@ -138,17 +163,20 @@ def test_item_9_is_capped_at_3():
     assert "Mục 9" in reason and "item 9" in reason and "maximum of 3" in reason
 
 
-@pytest.mark.parametrize("collective, individual, points", [
-    (0, 0, 0), (0, 1, 1), (1, 0, 2), (1, 1, 3), (2, 0, 3), (0, 5, 3), (3, 3, 3)])
-def test_award_points_are_2_per_collective_1_per_individual_capped_at_3(collective, individual,
-                                                                        points):
+@pytest.mark.parametrize(
+    "collective, individual, points",
+    [(0, 0, 0), (0, 1, 1), (1, 0, 2), (1, 1, 3), (2, 0, 3), (0, 5, 3), (3, 3, 3)],
+)
+def test_award_points_are_2_per_collective_1_per_individual_capped_at_3(
+    collective, individual, points
+):
     assert award_points(collective, individual) == points
 
 
 def test_sub_items_that_do_not_add_up_are_refused_naming_the_item():
-    reason = _one_reason(full_marks() | {"4b": 0})   # 1+0+1+2 = 4, item says 5
+    reason = _one_reason(full_marks() | {"4b": 0})  # 1+0+1+2 = 4, item says 5
     assert "Mục 4 (" in reason and "item 4 (" in reason and "add up to 4, not 5" in reason
-    reason = _one_reason(full_marks() | {"6": 3})    # 2+2 = 4, item says 3
+    reason = _one_reason(full_marks() | {"6": 3})  # 2+2 = 4, item says 3
     assert "item 6 (" in reason and "add up to 4, not 3" in reason
 
 
@@ -167,6 +195,7 @@ def test_every_problem_of_a_sheet_is_listed_at_once():
 
 
 # --- 8c follows the decision --------------------------------------------------------------------
+
 
 def test_8c_is_granted_only_on_recognition():
     sheet = full_marks()
@@ -197,12 +226,24 @@ def test_a_rejected_unit_cannot_be_better_than_trung_binh_on_the_default_bands()
 
 # --- bands --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("total, expected", [
-    (100, MovementClass.XUAT_SAC), (90, MovementClass.XUAT_SAC), (89.5, MovementClass.KHA),
-    (89, MovementClass.KHA), (70, MovementClass.KHA), (69.9, MovementClass.TRUNG_BINH),
-    (69, MovementClass.TRUNG_BINH), (50, MovementClass.TRUNG_BINH), (49.5, MovementClass.YEU),
-    (49, MovementClass.YEU), (0, MovementClass.YEU), (Decimal("89.99"), MovementClass.KHA),
-])
+
+@pytest.mark.parametrize(
+    "total, expected",
+    [
+        (100, MovementClass.XUAT_SAC),
+        (90, MovementClass.XUAT_SAC),
+        (89.5, MovementClass.KHA),
+        (89, MovementClass.KHA),
+        (70, MovementClass.KHA),
+        (69.9, MovementClass.TRUNG_BINH),
+        (69, MovementClass.TRUNG_BINH),
+        (50, MovementClass.TRUNG_BINH),
+        (49.5, MovementClass.YEU),
+        (49, MovementClass.YEU),
+        (0, MovementClass.YEU),
+        (Decimal("89.99"), MovementClass.KHA),
+    ],
+)
 def test_each_boundary_of_each_default_band(total, expected):
     assert classify(total) is expected
 
@@ -218,26 +259,35 @@ def _bands(xs, k, tb, y):
 def test_a_province_may_move_the_bands():
     bands = _bands(85, 65, 50, 0)
     assert bands_problems(bands) == []
-    assert classify(85, bands) is MovementClass.XUAT_SAC and classify(84, bands) is MovementClass.KHA
+    assert (
+        classify(85, bands) is MovementClass.XUAT_SAC and classify(84, bands) is MovementClass.KHA
+    )
 
 
 def test_bands_in_any_list_order_classify_the_same():
     assert classify(72, list(reversed(DEFAULT_BANDS))) is MovementClass.KHA
 
 
-@pytest.mark.parametrize("bands, words", [
-    (_bands(70, 90, 50, 0), "out of order"),
-    (_bands(90, 90, 50, 0), "overlap"),
-    (_bands(90, 70, 50, 10), "must start at 0"),
-    (_bands(120, 70, 50, 0), "above the table's 100"),
-    (_bands(90, 70, 50, 0)[:3], "missing"),
-    (_bands(90, 70, 50, 0) + [Band(movement_class=MovementClass.KHA, min_points=60)], "2 times"),
-])
+@pytest.mark.parametrize(
+    "bands, words",
+    [
+        (_bands(70, 90, 50, 0), "out of order"),
+        (_bands(90, 90, 50, 0), "overlap"),
+        (_bands(90, 70, 50, 10), "must start at 0"),
+        (_bands(120, 70, 50, 0), "above the table's 100"),
+        (_bands(90, 70, 50, 0)[:3], "missing"),
+        (
+            _bands(90, 70, 50, 0) + [Band(movement_class=MovementClass.KHA, min_points=60)],
+            "2 times",
+        ),
+    ],
+)
 def test_bad_bands_are_refused(bands, words):
     assert any(words in p for p in bands_problems(bands)), bands_problems(bands)
 
 
 # --- properties ---------------------------------------------------------------------------------
+
 
 @st.composite
 def valid_sheets(draw):
@@ -269,8 +319,10 @@ def test_pushing_any_entry_past_its_max_is_refused_naming_it(sheet, item, excess
 
 
 @settings(max_examples=300)
-@given(st.decimals(min_value=0, max_value=100, places=2), st.decimals(min_value=0, max_value=100,
-                                                                       places=2))
+@given(
+    st.decimals(min_value=0, max_value=100, places=2),
+    st.decimals(min_value=0, max_value=100, places=2),
+)
 def test_classification_never_falls_as_the_total_rises(a, b):
     rank = list(MovementClass).index
     low, high = sorted((a, b))

@@ -9,10 +9,16 @@ def test_the_official_tree_after_the_2025_reform():
     assert territory.province(51).name == "Quảng Ngãi"
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("51", (51, None)), ("province:51", (51, None)), ("21211", (51, 21211)),
-    ("commune:21211", (51, 21211)), ("00004", (1, 4)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("51", (51, None)),
+        ("province:51", (51, None)),
+        ("21211", (51, 21211)),
+        ("commune:21211", (51, 21211)),
+        ("00004", (1, 4)),
+    ],
+)
 def test_parse_territory(text, expected):
     assert territory.parse_territory(text) == expected
 
