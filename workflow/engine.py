@@ -1,15 +1,14 @@
 """The one door through which a dossier's state ever changes: ``fire``.
 
-Read the dossier row, compare the version, check the state, the role and the territory, run the
-guards (every reason is collected), run the shared Machine, then write state, version, step
-deadline and the audit row in one atomic unit that applies only if the row is still the one
-read (docs/ARCHITECTURE.md). Any error before or during the write leaves nothing written: no
+In one write transaction (the API's, joined with its idempotency record, or its own): lock the
+dossier row, check who may act, the version and the state, run the guards (every reason is
+collected), run the shared Machine, then write state, version, step deadline and the audit row
+(docs/ARCHITECTURE.md). Any error before or during the write leaves nothing written: no
 half-moved dossier, no audit row without its move.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -36,14 +35,7 @@ from states.rulesets import RuleSet
 from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow import audit, effects, rulesets
 from workflow.actors import Actor
-from workflow.db import (
-    autocommit_connection,
-    is_sqlite,
-    joined_connection,
-    read_connection,
-    write_group,
-    write_transaction,
-)
+from workflow.db import is_sqlite, read_connection, write_transaction
 from workflow.errors import (
     Forbidden,
     GuardFailed,
@@ -128,10 +120,6 @@ class _Move(NamedTuple):  # a tuple: built on every fire, in a fraction of a dat
     expected_version: int
     request_id: str | None
     at: datetime
-
-
-# A fire that keeps meeting a sweeper's escalation of the same step gives up after this many.
-_ATTEMPTS = 5
 
 
 def warm_up() -> None:
@@ -219,34 +207,14 @@ def fire(
         request_id,
         _now(now),
     )
-    if joined_connection() is None:
-        return _fire_if_unchanged(move, engine)
-    # Inside the caller's transaction (the API's, with its idempotency record): lock the row,
-    # so that nothing the caller wrote is committed beside a write that did not happen.
+    # One transaction, the row locked first (FOR UPDATE; SQLite's BEGIN IMMEDIATE): the API
+    # joins it with its idempotency record, every other caller gets its own.
     with write_transaction(engine) as conn:
         dossier = _lock(conn, dossier_id)
         # Under the lock the row cannot have moved; if it did, refuse rather than fork history.
-        if not _write(conn, _decide(conn, dossier, move), in_transaction=True):
+        if not _write(conn, _decide(conn, dossier, move)):
             raise VersionConflict(expected_version, dossier["version"])
         return dossier
-
-
-def _fire_if_unchanged(move: _Move, engine: Engine | None) -> dict[str, Any]:
-    """Read the row, decide, then write the dossier and its audit row only if the row is still
-    the one read (same version, same audit head): a compare-and-set. On Postgres the write is
-    one autocommitted statement (two round trips in all instead of BEGIN, lock, write, COMMIT);
-    on SQLite it is BEGIN IMMEDIATE, UPDATE, INSERT, COMMIT, and the write lock is not held
-    while the guards run. Of two racing fires the second matches no row: one winner."""
-    for _ in range(_ATTEMPTS):
-        with autocommit_connection(engine) as conn:
-            dossier = load(conn, move.dossier_id)
-            if _write(conn, _decide(conn, dossier, move)):
-                return dossier
-            current = load(conn, move.dossier_id)
-        if current["version"] != move.expected_version:
-            raise VersionConflict(move.expected_version, current["version"])
-        # Same version, new audit head: the deadline clock escalated the step in between.
-    raise VersionConflict(move.expected_version, current["version"])
 
 
 class _Decided(NamedTuple):
@@ -258,9 +226,9 @@ class _Decided(NamedTuple):
     audit_row: dict[str, Any]
 
 
-def _write(conn: Connection, decided: _Decided, *, in_transaction: bool = False) -> bool:
+def _write(conn: Connection, decided: _Decided) -> bool:
     """Write a decided move if the dossier is unchanged since it was read; False if it moved.
-    SQLite's two statements get their own transaction unless the caller's is open."""
+    Postgres: one statement (UPDATE and the audit INSERT in a CTE), one round trip."""
     if not is_sqlite(conn.engine):
         return (
             _move_with_audit_for(decided.columns).execute(
@@ -268,10 +236,9 @@ def _write(conn: Connection, decided: _Decided, *, in_transaction: bool = False)
             )
             == 1
         )
-    with nullcontext() if in_transaction else write_group(conn):
-        if _update_for(decided.columns).execute(conn, decided.params) != 1:
-            return False
-        audit.INSERT.execute(conn, decided.audit_row)
+    if _update_for(decided.columns).execute(conn, decided.params) != 1:
+        return False
+    audit.INSERT.execute(conn, decided.audit_row)
     return True
 
 

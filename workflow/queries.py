@@ -19,6 +19,7 @@ from states.lifecycle import STEP_OF_STATE, STEP_ROLE, Role, State, Step
 from workflow.actors import Actor
 from workflow.errors import InvalidInput
 from workflow.models import Dossier, Unit
+from workflow.prepared import Prepared
 
 dossier_table = Dossier.__table__
 unit_table = Unit.__table__
@@ -182,12 +183,12 @@ def list_dossiers(
     return rows, next_cursor
 
 
-_UNIT = select(unit_table).where(unit_table.c.id == bindparam("unit_id"))
+# Prepared: every answer to a change renders its dossier's unit (workflow/prepared.py says why).
+_UNIT = Prepared(select(unit_table).where(unit_table.c.id == bindparam("unit_id")))
 
 
 def unit_by_id(conn: Connection, unit_id: int) -> dict[str, Any] | None:
-    row = conn.execute(_UNIT, {"unit_id": unit_id}).first()
-    return dict(row._mapping) if row else None
+    return _UNIT.first(conn, {"unit_id": unit_id})
 
 
 def units_by_id(conn: Connection, ids: set[int]) -> dict[int, dict[str, Any]]:

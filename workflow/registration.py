@@ -15,13 +15,7 @@ from states.rulesets import RuleSet, registration_window_reasons
 from states.subjects import SubjectType
 from workflow import audit, rulesets
 from workflow.actors import Actor
-from workflow.db import (
-    autocommit_connection,
-    joined_connection,
-    read_connection,
-    write_group,
-    write_transaction,
-)
+from workflow.db import read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
 from workflow.models import Dossier, Unit
 from workflow.prepared import Prepared
@@ -218,14 +212,8 @@ def register(
     at = (now or datetime.now(UTC)).astimezone(UTC)
     request = (unit_id, year, actor, payload, request_id, at)
     try:
-        if joined_connection() is None:
-            # Postgres: one read, then one atomic INSERT; SQLite: both in one BEGIN IMMEDIATE.
-            with autocommit_connection(engine) as conn, write_group(conn):
-                done = _register(conn, *request, store_default=False)
-            if done is not None:
-                return done
         with write_transaction(engine) as conn:
-            return _register(conn, *request, store_default=True)
+            return _register(conn, *request)
     except IntegrityError:
         raise _already_registered(unit_id, year, engine) from None
 
@@ -238,11 +226,7 @@ def _register(
     payload: dict[str, Any],
     request_id: str | None,
     at: datetime,
-    *,
-    store_default: bool,
-) -> dict[str, Any] | None:
-    """None when the year's national default rule set must first be stored (``store_default``
-    says whether this connection's transaction may store it)."""
+) -> dict[str, Any]:
     unit = _UNIT[conn.dialect.name].first(conn, {"unit_id": unit_id, "year": year})
     if unit is None:
         raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
@@ -252,12 +236,10 @@ def _register(
     if unit["rule_set_id"] is not None:
         rule_set_id = unit["rule_set_id"]
         rules = rulesets.load(conn, rule_set_id)
-    elif store_default:
+    else:  # the year's national default rule set is stored on first use
         rule_set_id, rules = rulesets.in_force(
             conn, unit["province_code"], year, SubjectType(unit["subject_type"])
         )
-    else:
-        return None
     reasons = [
         r
         for check in REGISTRATION_CHECKS.values()

@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import metrics
+from api import changes
 from api.auth import current_actor
-from api.preconditions import fingerprint, once, version_from_if_match
-from api.present import dossier_out, etag, summary_out
+from api.idempotency import Reply
+from api.present import etag, render, summary_out
 from api.schemas import (
     MAX_ID,
     Action,
@@ -34,10 +34,9 @@ from workflow import audit, queries, rulesets
 from workflow import engine as wf
 from workflow.actors import Actor
 from workflow.assessment_view import side_by_side
-from workflow.db import joined_connection, read_connection
+from workflow.db import read_connection
 from workflow.errors import Forbidden
 from workflow.guards import commune_unit_counts
-from workflow.registration import register
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["Hồ sơ / Dossiers"])
 
@@ -64,21 +63,15 @@ def request_id(request: Request) -> str:
     return request.headers.get("x-request-id") or str(uuid.uuid4())
 
 
-def render(conn, row: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
-    unit = queries.unit_by_id(conn, row["unit_id"])
-    rule_set = rulesets.describe(conn, row["rule_set_id"])
-    out = dossier_out(row, unit, rule_set, now)
-    return DossierOut.model_validate(out).model_dump(mode="json")
-
-
-def render_in_transaction(row: dict[str, Any]) -> dict[str, Any]:
-    """Render with the transaction that made the change (``once`` holds it): no second
-    connection, and the answer is exactly what was committed."""
-    conn = joined_connection()
-    if conn is None:  # pragma: no cover - change() always runs inside once()'s transaction
-        with read_connection() as conn:
-            return render(conn, row)
-    return render(conn, row)
+def respond(reply: Reply) -> JSONResponse:
+    headers = {}
+    if reply.etag:
+        headers["ETag"] = reply.etag
+    if reply.location:
+        headers["Location"] = reply.location
+    if reply.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(reply.body, status_code=reply.status, headers=headers)
 
 
 def _readable(conn, actor: Actor, dossier_id: int) -> dict[str, Any]:
@@ -106,23 +99,15 @@ def register_dossier(
     registers a unit of its territory. Registration is open in the rule set's window (quarter
     I by default); a residential area (KDC) declares its households."""
     payload = body.model_dump(mode="json", exclude_none=True, exclude={"unit_id", "year"})
-    rid = request_id(request)
-
-    def change():
-        row = register(body.unit_id, body.year, actor, payload, request_id=rid)
-        metrics.EVENTS.labels(event="register").inc()
-        return (
-            201,
-            render_in_transaction(row),
-            etag(row["version"]),
-            f"/api/v1/dossiers/{row['id']}",
+    return respond(
+        changes.register_dossier(
+            actor,
+            body.unit_id,
+            body.year,
+            payload,
+            idempotency_key=idempotency_key,
+            request_id=request_id(request),
         )
-
-    return once(
-        actor,
-        idempotency_key,
-        fingerprint("POST", request.url.path, None, body.model_dump(mode="json")),
-        change,
     )
 
 
@@ -236,21 +221,17 @@ def fire_event(
     """Every move is checked against the caller's role and territory, the dossier's state and
     version, and the year's rules; each refusal says why. What each event needs is listed by
     `GET /api/v1/dossiers/{id}/actions` under `requires`."""
-    version = version_from_if_match(if_match)
     payload = body.model_dump(mode="json", exclude_none=True) if body else {}
-    rid = request_id(request)
-
-    def change():
-        try:
-            row = wf.fire(dossier_id, event, actor, payload, version, request_id=rid)
-        except Exception as err:
-            metrics.REFUSALS.labels(event=event.value, reason=type(err).__name__).inc()
-            raise
-        metrics.EVENTS.labels(event=event.value).inc()
-        return 200, render_in_transaction(row), etag(row["version"]), None
-
-    return once(
-        actor, idempotency_key, fingerprint("POST", request.url.path, if_match, payload), change
+    return respond(
+        changes.fire_event(
+            actor,
+            dossier_id,
+            event,
+            payload,
+            if_match,
+            idempotency_key=idempotency_key,
+            request_id=request_id(request),
+        )
     )
 
 
