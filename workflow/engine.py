@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
-from states import calendar, lifecycle
-from states.authority import Place, seat_problem
+from states import access, calendar, lifecycle
+from states.authority import Place
 from states.lifecycle import (
     EVENT_LABELS,
     EVENT_OF,
@@ -26,10 +26,10 @@ from states.lifecycle import (
     TRANSITIONS,
     Event,
     State,
+    Step,
     Transition,
     events_from,
     next_state,
-    step_for,
 )
 from states.rulesets import RuleSet
 from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
@@ -44,6 +44,7 @@ from workflow.errors import (
     TransitionNotAllowed,
     UnknownEvent,
     VersionConflict,
+    no_dossier,
 )
 from workflow.guards import GUARDS, GuardContext, missing_fields
 from workflow.models import Dossier
@@ -173,11 +174,12 @@ def _refusals(ctx: GuardContext, *, with_payload: bool) -> list[str]:
     return reasons
 
 
-def _authorise(actor: Actor, transition: Transition, dossier: dict[str, Any], state: State) -> None:
-    step = step_for(transition, state)
-    problem = seat_problem(actor.seat, place_of(dossier), step)
-    if problem:
-        raise Forbidden(problem)
+def _authorise(actor: Actor, transition: Transition, place: Place, state: State) -> None:
+    """The seat for the step the dossier waits in; a one-step event was checked already."""
+    if transition.step is Step.CURRENT:
+        problem = access.fire_problem(actor.seat, place, transition, state)
+        if problem:
+            raise Forbidden(problem)
 
 
 def fire(
@@ -251,12 +253,20 @@ def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> _Decided:
         move.payload,
         move.at,
     )
+    # Who first, so that an outsider learns nothing and only someone who may act on this event
+    # learns of a version or state conflict (docs/ARCHITECTURE.md, "Who may").
+    place, seat = place_of(dossier), actor.seat
+    if access.read_dossier_problem(seat, place):
+        raise no_dossier(move.dossier_id)
+    problem = access.event_problem(seat, place, transition)
+    if problem:
+        raise Forbidden(problem)
     if dossier["version"] != move.expected_version:
         raise VersionConflict(move.expected_version, dossier["version"])
     state = STATE_OF[dossier["state"]]
     if state not in transition.sources:
         raise TransitionNotAllowed(ev.value, state.value, [e.value for e in events_from(state)])
-    _authorise(actor, transition, dossier, state)
+    _authorise(actor, transition, place, state)
     rules = rulesets.load(conn, dossier["rule_set_id"])
     ctx = GuardContext(conn, dossier, rules, transition, payload, actor, at)
     reasons = _refusals(ctx, with_payload=True)
@@ -315,16 +325,20 @@ def get(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:
 def actions_for(
     conn: Connection, dossier: dict[str, Any], actor: Actor, rules: RuleSet, now: datetime
 ) -> list[dict[str, Any]]:
+    """Every event with "allowed" or why not (NotFound for someone who may not read it)."""
+    place, seat = place_of(dossier), actor.seat
+    if access.read_dossier_problem(seat, place):
+        raise no_dossier(dossier["id"])
     state = STATE_OF[dossier["state"]]
     out = []
     for t in TRANSITIONS:
         reasons: list[str] = []
-        if state not in t.sources:
+        if state not in t.sources:  # a reader sees the state anyway: the plainest reason first
             reasons.append(
                 f"Không áp dụng ở trạng thái '{state.value}' / not allowed in state '{state.value}'"
             )
         else:
-            problem = seat_problem(actor.seat, place_of(dossier), step_for(t, state))
+            problem = access.fire_problem(seat, place, t, state)
             if problem:
                 reasons.append(problem)
             else:

@@ -81,3 +81,12 @@ class GuardFailed(WorkflowError):
 
 class InvalidInput(GuardFailed):
     title = "Dữ liệu không hợp lệ / Invalid input"
+
+
+# One text for "no such" and "not yours": an outsider cannot tell the two apart.
+def no_dossier(dossier_id: int) -> NotFound:
+    return NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
+
+
+def no_unit(unit_id: int) -> NotFound:
+    return NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")

@@ -35,7 +35,6 @@ from workflow import engine as wf
 from workflow.actors import Actor
 from workflow.assessment_view import side_by_side
 from workflow.db import read_connection
-from workflow.errors import Forbidden
 from workflow.guards import commune_unit_counts
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["Hồ sơ / Dossiers"])
@@ -43,8 +42,12 @@ router = APIRouter(prefix="/api/v1/dossiers", tags=["Hồ sơ / Dossiers"])
 P = {"model": Problem}
 COMMON = {
     401: {**P, "description": "Thiếu hoặc sai mã truy cập / missing or bad token"},
-    403: {**P, "description": "Sai vai trò hoặc địa bàn / role or territory does not fit"},
-    404: {**P, "description": "Không có hồ sơ / no such dossier"},
+    403: {**P, "description": "Sai vai trò / your role or seat does not hold this step"},
+    404: {
+        **P,
+        "description": "Không có hồ sơ, hoặc hồ sơ ngoài địa bàn của bạn / no such dossier, "
+        "or none in your territory (the two answers are the same)",
+    },
     422: {**P, "description": "Dữ liệu không hợp lệ / invalid input, with field paths"},
 }
 IDEMPOTENCY = Header(
@@ -72,14 +75,6 @@ def respond(reply: Reply) -> JSONResponse:
     if reply.replayed:
         headers["Idempotent-Replayed"] = "true"
     return JSONResponse(reply.body, status_code=reply.status, headers=headers)
-
-
-def _readable(conn, actor: Actor, dossier_id: int) -> dict[str, Any]:
-    row = wf.load(conn, dossier_id)
-    problem = queries.visibility_problem(actor, row)
-    if problem:
-        raise Forbidden(problem)
-    return row
 
 
 @router.post(
@@ -170,7 +165,7 @@ def get_dossier(
     if_none_match: str | None = Header(None, alias="If-None-Match"),
 ) -> Any:
     with read_connection() as conn:
-        row = _readable(conn, actor, dossier_id)
+        row = queries.readable_dossier(conn, actor, dossier_id)
         tag = etag(row["version"])
         if if_none_match and tag in [
             t.strip().removeprefix("W/") for t in if_none_match.split(",")
@@ -245,7 +240,7 @@ def actions(
     dossier_id: int = DossierId, actor: Actor = Depends(current_actor)
 ) -> list[dict[str, Any]]:
     with read_connection() as conn:
-        row = _readable(conn, actor, dossier_id)
+        row = queries.readable_dossier(conn, actor, dossier_id)
         rules = rulesets.load(conn, row["rule_set_id"])
         return wf.actions_for(conn, row, actor, rules, datetime.now(UTC))
 
@@ -259,7 +254,7 @@ def assessment(
     dossier_id: int = DossierId, actor: Actor = Depends(current_actor)
 ) -> dict[str, Any]:
     with read_connection() as conn:
-        row = _readable(conn, actor, dossier_id)
+        row = queries.readable_dossier(conn, actor, dossier_id)
         rules = rulesets.load(conn, row["rule_set_id"])
         counts = commune_unit_counts(conn, row) if row["subject_type"] == "XA" else None
     return side_by_side(row, rules, counts)
@@ -275,7 +270,7 @@ def audit_trail(
     dossier_id: int = DossierId, actor: Actor = Depends(current_actor)
 ) -> list[dict[str, Any]]:
     with read_connection() as conn:
-        _readable(conn, actor, dossier_id)
+        queries.readable_dossier(conn, actor, dossier_id)
         rows = audit.trail(conn, dossier_id)
     return [{**r, "payload": json.loads(r["payload"])} for r in rows]
 
@@ -290,7 +285,7 @@ def audit_verify(
     dossier_id: int = DossierId, actor: Actor = Depends(current_actor)
 ) -> dict[str, Any]:
     with read_connection() as conn:
-        row = _readable(conn, actor, dossier_id)
+        row = queries.readable_dossier(conn, actor, dossier_id)
         _, findings = audit.verify(conn, dossier_id)
     return {
         "ok": not findings,

@@ -11,12 +11,10 @@ from api.auth import current_actor
 from api.present import unit_out
 from api.routes.dossiers import COMMON, P
 from api.schemas import MAX_ID, UnitIn, UnitOut, UnitPage
-from states.lifecycle import Role
 from states.subjects import SubjectType
 from workflow import queries
 from workflow.actors import Actor
 from workflow.db import read_connection
-from workflow.errors import Forbidden, NotFound
 from workflow.units import create_unit
 
 router = APIRouter(prefix="/api/v1/units", tags=["Đơn vị / Units"])
@@ -54,15 +52,7 @@ def get_unit(
     unit_id: int = Path(gt=0, le=MAX_ID), actor: Actor = Depends(current_actor)
 ) -> dict[str, Any]:
     with read_connection() as conn:
-        unit = queries.unit_by_id(conn, unit_id)
-    if unit is None:
-        raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
-    if not (
-        actor.unit_id == unit_id
-        if actor.role is Role.UNIT
-        else actor.covers(unit["province_code"], unit["commune_code"])
-    ):
-        raise Forbidden("Đơn vị ngoài địa bàn của bạn / the unit is outside your territory")
+        unit = queries.readable_unit(conn, actor, unit_id)
     return unit_out(unit)
 
 

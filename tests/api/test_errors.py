@@ -130,15 +130,15 @@ def test_a_unit_cannot_read_another_units_dossier(api):
     w = api.world
     d = register(api, w.units["CQ"], w.actor("unit", "CQ"))
     body = _problem(
-        api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(w.actor("unit", "DN"))), 403
+        api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(w.actor("unit", "DN"))), 404
     )
-    assert "unit" in body["detail"]
+    assert "dossier" in body["detail"]
     _problem(
         api.client.get(
             f"/api/v1/dossiers/{d['id']}/audit",
             headers=api.auth(w.actor("auditor", "other_province")),
         ),
-        403,
+        404,
     )
 
 
