@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api import changes
-from api.auth import current_actor
+from api.deps import CurrentActor, ReadConnection, current_actor, no_query
 from api.idempotency import Reply
+from api.params import DossierQuery
 from api.present import etag, render, summary_out
 from api.schemas import (
     MAX_ID,
@@ -28,13 +29,11 @@ from api.schemas import (
     RegisterDossier,
     VerifyOut,
 )
-from states.lifecycle import Event, State
-from states.subjects import SubjectType
+from states.lifecycle import Event
 from workflow import audit, queries, rulesets
 from workflow import engine as wf
 from workflow.actors import Actor
 from workflow.assessment_view import side_by_side
-from workflow.db import read_connection
 from workflow.guards import commune_unit_counts
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["Hồ sơ / Dossiers"])
@@ -79,6 +78,7 @@ def respond(reply: Reply) -> JSONResponse:
 
 @router.post(
     "",
+    dependencies=[Depends(no_query)],
     status_code=201,
     response_model=DossierOut,
     responses={**COMMON, 409: {**P, "description": "Đơn vị đã có hồ sơ năm này"}},
@@ -113,39 +113,23 @@ def register_dossier(
     summary="Danh sách hồ sơ / list dossiers (filters, inbox, cursor pages)",
 )
 def list_dossiers(
-    actor: Actor = Depends(current_actor),
-    state: State | None = Query(None, description="Trạng thái / state"),
-    subject_type: SubjectType | None = Query(None, description="KDC, XA, CQ, DN, CSGD"),
-    commune: int | None = Query(None, gt=0, le=MAX_ID, description="Mã xã"),
-    province: int | None = Query(None, gt=0, le=MAX_ID, description="Mã tỉnh"),
-    year: int | None = Query(None, ge=2020, le=2100),
-    overdue: bool | None = Query(None, description="Quá hạn / past the step's deadline"),
-    awaiting_me: bool = Query(
-        False,
-        description=(
-            "Hộp việc: hồ sơ đang chờ bạn xử lý, hạn sớm nhất trước / the caller's "
-            "inbox: dossiers waiting in a step the caller owns, soonest due first"
-        ),
-    ),
-    limit: int = Query(50, ge=1, le=queries.MAX_LIMIT),
-    cursor: str | None = Query(None, max_length=200, description="next_cursor của trang trước"),
+    actor: CurrentActor, conn: ReadConnection, q: Annotated[DossierQuery, Query()]
 ) -> dict[str, Any]:
     """The dossiers of the caller's territory (a unit's representative: its own)."""
     f = queries.DossierFilter(
-        state=state.value if state else None,
-        subject_type=subject_type.value if subject_type else None,
-        province=province,
-        commune=commune,
-        year=year,
-        overdue=overdue,
-        awaiting_me=awaiting_me,
+        state=q.state.value if q.state else None,
+        subject_type=q.subject_type.value if q.subject_type else None,
+        province=q.province,
+        commune=q.commune,
+        year=q.year,
+        overdue=q.overdue,
+        awaiting_me=q.awaiting_me,
     )
     now = datetime.now(UTC)
-    with read_connection() as conn:
-        rows, next_cursor = queries.list_dossiers(
-            conn, actor, f, limit=limit, cursor=cursor, now=now
-        )
-        units = queries.units_by_id(conn, {r["unit_id"] for r in rows})
+    rows, next_cursor = queries.list_dossiers(
+        conn, actor, f, limit=q.limit, cursor=q.cursor, now=now
+    )
+    units = queries.units_by_id(conn, {r["unit_id"] for r in rows})
     return {
         "items": [summary_out(r, units.get(r["unit_id"]), now) for r in rows],
         "next_cursor": next_cursor,
@@ -154,30 +138,30 @@ def list_dossiers(
 
 @router.get(
     "/{dossier_id}",
+    dependencies=[Depends(no_query)],
     response_model=DossierOut,
     responses={**COMMON, 304: {"description": "Không đổi kể từ ETag bạn có / not modified"}},
     summary="Một hồ sơ / one dossier (ETag = version)",
 )
 def get_dossier(
     response: Response,
+    actor: CurrentActor,
+    conn: ReadConnection,
     dossier_id: int = DossierId,
-    actor: Actor = Depends(current_actor),
     if_none_match: str | None = Header(None, alias="If-None-Match"),
 ) -> Any:
-    with read_connection() as conn:
-        row = queries.readable_dossier(conn, actor, dossier_id)
-        tag = etag(row["version"])
-        if if_none_match and tag in [
-            t.strip().removeprefix("W/") for t in if_none_match.split(",")
-        ]:
-            return Response(status_code=304, headers={"ETag": tag})
-        body = render(conn, row)
+    row = queries.readable_dossier(conn, actor, dossier_id)
+    tag = etag(row["version"])
+    if if_none_match and tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": tag})
+    body = render(conn, row)
     response.headers["ETag"] = tag
     return body
 
 
 @router.post(
     "/{dossier_id}/events/{event}",
+    dependencies=[Depends(no_query)],
     response_model=DossierOut,
     responses={
         **COMMON,
@@ -232,61 +216,61 @@ def fire_event(
 
 @router.get(
     "/{dossier_id}/actions",
+    dependencies=[Depends(no_query)],
     response_model=list[Action],
     responses=COMMON,
     summary="Các bước bạn làm được / every event: allowed, or why not",
 )
 def actions(
-    dossier_id: int = DossierId, actor: Actor = Depends(current_actor)
+    actor: CurrentActor, conn: ReadConnection, dossier_id: int = DossierId
 ) -> list[dict[str, Any]]:
-    with read_connection() as conn:
-        row = queries.readable_dossier(conn, actor, dossier_id)
-        rules = rulesets.load(conn, row["rule_set_id"])
-        return wf.actions_for(conn, row, actor, rules, datetime.now(UTC))
+    row = queries.readable_dossier(conn, actor, dossier_id)
+    rules = rulesets.load(conn, row["rule_set_id"])
+    return wf.actions_for(conn, row, actor, rules, datetime.now(UTC))
 
 
 @router.get(
     "/{dossier_id}/assessment",
+    dependencies=[Depends(no_query)],
     responses=COMMON,
     summary="Tự đánh giá và thẩm định, đối chiếu / self-assessment beside the verified one",
 )
 def assessment(
-    dossier_id: int = DossierId, actor: Actor = Depends(current_actor)
+    actor: CurrentActor, conn: ReadConnection, dossier_id: int = DossierId
 ) -> dict[str, Any]:
-    with read_connection() as conn:
-        row = queries.readable_dossier(conn, actor, dossier_id)
-        rules = rulesets.load(conn, row["rule_set_id"])
-        counts = commune_unit_counts(conn, row) if row["subject_type"] == "XA" else None
+    row = queries.readable_dossier(conn, actor, dossier_id)
+    rules = rulesets.load(conn, row["rule_set_id"])
+    counts = commune_unit_counts(conn, row) if row["subject_type"] == "XA" else None
     return side_by_side(row, rules, counts)
 
 
 @router.get(
     "/{dossier_id}/audit",
+    dependencies=[Depends(no_query)],
     response_model=list[AuditEventOut],
     responses=COMMON,
     summary="Nhật ký hồ sơ / the audit trail, in order",
 )
 def audit_trail(
-    dossier_id: int = DossierId, actor: Actor = Depends(current_actor)
+    actor: CurrentActor, conn: ReadConnection, dossier_id: int = DossierId
 ) -> list[dict[str, Any]]:
-    with read_connection() as conn:
-        queries.readable_dossier(conn, actor, dossier_id)
-        rows = audit.trail(conn, dossier_id)
+    queries.readable_dossier(conn, actor, dossier_id)
+    rows = audit.trail(conn, dossier_id)
     return [{**r, "payload": json.loads(r["payload"])} for r in rows]
 
 
 @router.get(
     "/{dossier_id}/audit/verify",
+    dependencies=[Depends(no_query)],
     response_model=VerifyOut,
     responses=COMMON,
     summary="Kiểm tra chuỗi nhật ký / verify the trail's hash chain",
 )
 def audit_verify(
-    dossier_id: int = DossierId, actor: Actor = Depends(current_actor)
+    actor: CurrentActor, conn: ReadConnection, dossier_id: int = DossierId
 ) -> dict[str, Any]:
-    with read_connection() as conn:
-        row = queries.readable_dossier(conn, actor, dossier_id)
-        _, findings = audit.verify(conn, dossier_id)
+    row = queries.readable_dossier(conn, actor, dossier_id)
+    _, findings = audit.verify(conn, dossier_id)
     return {
         "ok": not findings,
         "dossier_id": dossier_id,
