@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import ON_POSTGRES
-from workflow import bench
-from workflow.db import read_connection
+from bench import floor, lifecycle, verify
+from tests.conftest import ON_POSTGRES, scratch_database
+from workflow.db import make_engine
 from workflow.models import AuditEvent, Dossier
 
 DB = "postgres" if ON_POSTGRES else "sqlite"
@@ -18,34 +18,39 @@ DB = "postgres" if ON_POSTGRES else "sqlite"
 @pytest.mark.parametrize(
     "connections,processes,expected", [(1, None, 1), (2, 1, 1), (4, 2, 2), (3, 8, 3)]
 )
-def test_lifecycle_walks_every_dossier_to_recognised(engine, connections, processes, expected):
+def test_lifecycle_walks_every_dossier_to_recognised(tmp_path, connections, processes, expected):
     """Workers are threads with a connection each, over ``processes`` (never more than workers)."""
-    result = bench.run(db=DB, dossiers=6, connections=connections, processes=processes)
-    assert result["operations"] == 6 * 5 and result["connections"] == connections
-    assert result["processes"] == expected
-    assert result["ops_per_s"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0
-    assert result["peak_rss_mb"] > 0
-    if ON_POSTGRES:  # on SQLite the bench runs in a temporary file of its own
-        with read_connection() as conn:
+    # Pointed at an empty database of its kind, the bench runs there and keeps what it wrote.
+    with scratch_database("test_bench_walk", tmp_path) as url:
+        result = lifecycle.run(
+            db=DB, dossiers=6, connections=connections, processes=processes, database=url
+        )
+        assert result["operations"] == 6 * 5 and result["connections"] == connections
+        assert result["processes"] == expected
+        assert result["ops_per_s"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0
+        assert result["peak_rss_mb"] > 0
+        engine = make_engine(url)
+        with engine.connect() as conn:
             states = conn.execute(
                 select(Dossier.__table__.c.state, func.count()).group_by(Dossier.__table__.c.state)
             ).all()
             events = conn.execute(
                 select(func.count()).select_from(AuditEvent.__table__)
             ).scalar_one()
+        engine.dispose()
         assert states == [("recognised", 6)] and events == 30
 
 
 @pytest.mark.slow
-def test_floor_runs_the_raw_statements(engine):
-    result = bench.run_floor(db=DB, dossiers=5)
+def test_floor_runs_the_raw_statements():
+    result = floor.run(db=DB, dossiers=5)
     assert result["operations"] == 20 and result["ops_per_s"] > 0
 
 
 @pytest.mark.slow
 def test_registration_still_works_after_bulk_seeding(engine):
     # Seeding inserts explicit ids; on Postgres the id sequence must be moved past them.
-    assert bench.seed_trails(engine, 3) == 15
+    assert verify.seed_trails(engine, 3) == 15
     from tests.engine.helpers import register_at
     from tests.factories import build_world
 
