@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
+from workflow import rulesets
+
 POSTGRES_HINT = "--db postgres needs DATABASE_URL=postgresql+psycopg://..."
 
 
@@ -134,6 +136,17 @@ def database(db: str = "sqlite", database: str | None = None) -> Iterator[str]:
     ``database`` (or a ``sqlite:`` DATABASE_URL when ``db`` is sqlite) must be empty and is
     kept afterwards; otherwise a scratch database is created now and removed at the end.
     """
+    # Rule sets are cached by id for the process: ids of another database must not answer here.
+    rulesets.forget()
+    try:
+        with _database(db, database) as url:
+            yield url
+    finally:
+        rulesets.forget()
+
+
+@contextmanager
+def _database(db: str, database: str | None) -> Iterator[str]:
     env = os.environ.get("DATABASE_URL", "")
     if database is None and db == "sqlite" and env.startswith("sqlite"):
         database, named_by = env, "DATABASE_URL"

@@ -57,3 +57,19 @@ def test_registration_still_works_after_bulk_seeding(engine):
     world = build_world()
     d = register_at(world.units["CQ"], world.actor("unit", "CQ"))
     assert d["id"] > 3
+
+
+@pytest.mark.slow
+def test_a_process_that_used_another_database_still_judges_by_the_scratch_ones_rules(engine):
+    """Rule sets are cached by id: here ids 1 and 2 are the agencies' and the schools', in the
+    benchmark's own database they are the residential areas' and the enterprises'. A worker
+    that reads one stored by another must not take this process's cached ones for it."""
+    from states.subjects import SubjectType
+    from workflow import rulesets
+    from workflow.db import write_transaction
+
+    with write_transaction(engine) as conn:
+        for subject in (SubjectType.CQ, SubjectType.CSGD):
+            rulesets.in_force(conn, lifecycle.PROVINCE, 2026, subject)
+    result = lifecycle.run(db=DB, dossiers=6, connections=3, processes=3)
+    assert result["operations"] == 6 * 5
