@@ -6,7 +6,6 @@ Each concern adds its commands to ``app`` from a module of its own.
 # One module a line, so that each concern adds its own without touching the others' lines.
 from api.cli import (  # noqa: F401,E402  (each module registers its commands)
     audit_cmd,
-    bench_cmd,
     clock_cmd,
     db_cmd,
     demo_cmd,

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from bench.cli import bench_app
 from workflow.errors import WorkflowError
 
 app = typer.Typer(
@@ -21,6 +22,8 @@ user_app = typer.Typer(no_args_is_help=True, help="Users and their API tokens")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
+# The one product module that reaches into bench/: the operators' `dossier bench ...`.
+app.add_typer(bench_app, name="bench")
 
 
 def emit(value: Any) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, text
 
-from scheduler.bench import seed
+from bench.sweep import seed
 from scheduler.sweep import sweep
 from tests.conftest import ON_POSTGRES
 from workflow import audit

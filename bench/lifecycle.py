@@ -2,7 +2,8 @@
 
 Register N dossiers (one transaction each, with its audit row), then for every dossier in turn
 fire submit_self_score, commune_approve, police_verify and recognise, each through
-``workflow.engine.fire`` with its version check, seat check, guards and chained audit row.
+``write_path`` (the engine's ``fire``, with its version check, seat check, guards and chained
+audit row), on a scratch database of its own (``bench.scratch``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import os
 import resource
 import statistics
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from api import changes
+from bench import scratch
 from states import examples
 from states.lifecycle import Event, Role
 from states.rulesets import Policy, RegistrationWindow, RuleSet
@@ -30,7 +31,7 @@ from workflow import engine as wf
 from workflow import migrate, rulesets
 from workflow.actors import Actor
 from workflow.checkpointer import checkpointing
-from workflow.db import catch_up_sequences, make_engine, set_engine, write_transaction
+from workflow.db import make_engine, set_engine, write_transaction
 from workflow.models import AppUser, Unit
 
 PROVINCE = 51
@@ -55,18 +56,6 @@ def bench_payload(event: Event, subject_type: str) -> dict[str, Any]:
             payload = {}
         _PAYLOADS[key] = payload
     return _PAYLOADS[key]
-
-
-def _database(db: str) -> tuple[Engine, str | None]:
-    url = os.environ.get("DATABASE_URL", "")
-    if db == "postgres":
-        if not url.startswith("postgresql"):
-            raise SystemExit("--db postgres needs DATABASE_URL=postgresql+psycopg://...")
-        return make_engine(url), None
-    if url.startswith("sqlite"):
-        return make_engine(url), None
-    path = os.path.join(tempfile.mkdtemp(prefix="dossier-bench-"), "bench.db")
-    return make_engine(f"sqlite:///{path}"), path
 
 
 def _units(engine: Engine, n: int) -> list[dict[str, Any]]:
@@ -152,6 +141,22 @@ def _actors(units: list[dict[str, Any]]) -> dict[int, list[Actor]]:
     return out
 
 
+def write_path(
+    actor: Actor,
+    dossier_id: int,
+    event: Event,
+    payload: dict[str, Any],
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> changes.Reply:
+    """The one write the benchmark times, chosen in one place: the function the API's event
+    route calls (``api.changes.fire_event``: the request's transaction, the Idempotency-Key
+    record when one is sent, the engine's ``fire``, the rendered answer)."""
+    return changes.fire_event(
+        actor, dossier_id, event, payload, if_match, idempotency_key=idempotency_key
+    )
+
+
 def _stored(engine: Engine, actors: dict[int, list[Actor]]) -> dict[int, list[Actor]]:
     """The workload's actors as stored users, as the API's are (an Idempotency-Key is kept per
     user): one row per distinct seat, inserted before the clock starts."""
@@ -212,9 +217,7 @@ def _walk(
         for event, actor in zip(EVENTS, actors[unit["id"]]):
             key = f"{did}-{event.value}" if with_keys else None
             t0 = time.perf_counter()
-            reply = changes.fire_event(
-                actor, did, event, payload(event, unit["subject_type"]), tag, idempotency_key=key
-            )
+            reply = write_path(actor, did, event, payload(event, unit["subject_type"]), tag, key)
             local.append(time.perf_counter() - t0)
             tag = reply.etag
     end = time.perf_counter()
@@ -282,17 +285,39 @@ def run(
     year: int | None = None,
     payload: Callable[[Event, str], dict[str, Any]] = bench_payload,
     processes: int | None = None,
+    database: str | None = None,
     with_keys: bool = False,
 ) -> dict[str, Any]:
     """K workers, threads of one process per core (or ``processes``) as a threaded server runs
     its requests over a connection pool: a worker waiting on the database leaves its
     interpreter to another, and no more processes compete for the cores than there are cores
     (eight single-worker processes on two cores ran about 10% slower than two processes of
-    four). ``with_keys``: every request carries an Idempotency-Key."""
-    engine, path = _database(db)
+    four). ``with_keys``: every request carries an Idempotency-Key.
+
+    On a scratch database, or on ``database`` when it is empty (``bench.scratch``)."""
+    with scratch.database(db, database) as url:
+        return _run(
+            url,
+            dossiers,
+            connections,
+            year or datetime.now(UTC).year,
+            payload,
+            processes,
+            with_keys,
+        )
+
+
+def _run(
+    url: str,
+    dossiers: int,
+    connections: int,
+    year: int,
+    payload: Callable[[Event, str], dict[str, Any]],
+    processes: int | None,
+    with_keys: bool,
+) -> dict[str, Any]:
+    engine = make_engine(url)
     migrate.upgrade(engine)
-    url = engine.url.render_as_string(hide_password=False)
-    year = year or datetime.now(UTC).year
     units = _units(engine, dossiers)
     _open_all_year(engine, year)
     engine.dispose()
@@ -326,7 +351,7 @@ def run(
     )
     return {
         "workload": "lifecycle",
-        "db": db,
+        "db": scratch.kind(url),
         "dossiers": dossiers,
         "connections": k,
         "processes": p,
@@ -337,175 +362,4 @@ def run(
         "p50_ms": round(statistics.median(latencies) * 1000, 3),
         "p99_ms": round(q[98] * 1000, 3),
         "peak_rss_mb": round(rss / 1024, 1),
-    }
-
-
-def seed_trails(engine: Engine, dossiers: int, *, chunk: int = 2000) -> int:
-    """Recognised dossiers with complete, valid five-row trails, inserted in bulk; returns the
-    number of audit rows."""
-    from states.subjects import SubjectType
-    from workflow import audit, rulesets
-    from workflow.models import AuditEvent, Dossier
-
-    units = _units(engine, dossiers)
-    now = datetime(2026, 11, 12, 2, 0, tzinfo=UTC)
-    with write_transaction(engine) as conn:
-        rule_set_id, _ = rulesets.in_force(conn, PROVINCE, 2026, SubjectType.KDC)
-    path = [
-        (audit.REGISTER, None, "registered"),
-        ("submit_self_score", "registered", "self_scored"),
-        ("commune_approve", "self_scored", "commune_reviewed"),
-        ("police_verify", "commune_reviewed", "police_verified"),
-        ("recognise", "police_verified", "recognised"),
-    ]
-    rows = 0
-    for start in range(0, dossiers, chunk):
-        batch_units = units[start : start + chunk]
-        dossier_rows, trail_rows = [], []
-        for unit in batch_units:
-            prev = audit.GENESIS
-            for seq, (event, src, dst) in enumerate(path, start=1):
-                record = {
-                    "dossier_id": unit["id"],
-                    "seq": seq,
-                    "event": event,
-                    "from_state": src,
-                    "to_state": dst,
-                    "version": seq,
-                    "actor_id": None,
-                    "actor_name": "bench",
-                    "role": "ubnd",
-                    "payload": "{}",
-                    "reason": None,
-                    "at": now,
-                    "request_id": None,
-                    "rule_set_id": rule_set_id,
-                }
-                digest = audit.row_hash(prev, record)
-                trail_rows.append({**record, "prev_hash": prev, "hash": digest})
-                prev = digest
-            dossier_rows.append(
-                {
-                    "id": unit["id"],
-                    "unit_id": unit["id"],
-                    "year": 2026,
-                    "state": "recognised",
-                    "version": len(path),
-                    "rule_set_id": rule_set_id,
-                    "subject_type": unit["subject_type"],
-                    "managing_level": unit["managing_level"],
-                    "province_code": unit["province_code"],
-                    "commune_code": unit["commune_code"],
-                    "returns": {},
-                    "audit_seq": len(path),
-                    "audit_head": prev,
-                    "created_at": now,
-                    "updated_at": now,
-                    "escalation_level": 0,
-                    "step_seq": len(path),
-                }
-            )
-        with write_transaction(engine) as conn:
-            conn.execute(insert(Dossier.__table__), dossier_rows)
-            conn.execute(insert(AuditEvent.__table__), trail_rows)
-        rows += len(trail_rows)
-    with write_transaction(engine) as conn:
-        catch_up_sequences(conn, "dossier")
-    return rows
-
-
-def run_verify(db: str = "sqlite", events: int = 1_000_000) -> dict[str, Any]:
-    from workflow import audit
-
-    engine, _ = _database(db)
-    migrate.upgrade(engine)
-    rows = seed_trails(engine, max(1, events // 5))
-    t0 = time.perf_counter()
-    checked, findings = audit.verify_parallel(engine)
-    seconds = time.perf_counter() - t0
-    engine.dispose()
-    return {
-        "workload": "verify",
-        "db": db,
-        "events": rows,
-        "dossiers": checked,
-        "findings": len(findings),
-        "seconds": round(seconds, 3),
-        "events_per_s": round(rows / seconds, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
-
-
-def run_floor(db: str = "sqlite", dossiers: int = 2000) -> dict[str, Any]:
-    """The raw SQL floor of issue 6 on this machine, no framework: per operation BEGIN, read
-    state and version (FOR UPDATE on Postgres), conditional UPDATE, INSERT an audit row, COMMIT.
-    The engine's figures are read against it (machines of one kind differ by 2x between hours)."""
-    import sqlite3
-
-    payload = '{"event": "x"}'
-    if db == "postgres":
-        import psycopg
-
-        url = os.environ.get("DATABASE_URL", "")
-        if not url.startswith("postgresql"):
-            raise SystemExit("--db postgres needs DATABASE_URL=postgresql+psycopg://...")
-        conn: Any = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
-        mark, lock = "%s", " FOR UPDATE"
-        begin = commit = None
-    else:
-        conn = sqlite3.connect(
-            os.path.join(tempfile.mkdtemp(prefix="dossier-floor-"), "f.db"), isolation_level=None
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        mark, lock = "?", ""
-        begin, commit = "BEGIN IMMEDIATE", "COMMIT"
-    cur = conn.cursor()
-    cur.execute("DROP TABLE IF EXISTS floor_audit")
-    cur.execute("DROP TABLE IF EXISTS floor_dossier")
-    cur.execute("CREATE TABLE floor_dossier (id INTEGER PRIMARY KEY, state TEXT, version INTEGER)")
-    cur.execute(
-        "CREATE TABLE floor_audit (id SERIAL PRIMARY KEY, dossier_id INTEGER, event TEXT, "
-        "payload TEXT)"
-        if db == "postgres"
-        else "CREATE TABLE floor_audit (id INTEGER PRIMARY KEY, dossier_id INTEGER, event TEXT, "
-        "payload TEXT)"
-    )
-    cur.executemany(
-        f"INSERT INTO floor_dossier VALUES ({mark}, 'registered', 1)",
-        [(i,) for i in range(1, dossiers + 1)],
-    )
-    conn.commit()
-    latencies = []
-    for i in range(1, dossiers + 1):
-        for _ in range(4):
-            t0 = time.perf_counter()
-            if begin:
-                cur.execute(begin)
-            cur.execute(f"SELECT state, version FROM floor_dossier WHERE id = {mark}{lock}", (i,))
-            _, version = cur.fetchone()
-            cur.execute(
-                f"UPDATE floor_dossier SET state = 'x', version = {mark} WHERE id = {mark} "
-                f"AND version = {mark}",
-                (version + 1, i, version),
-            )
-            cur.execute(
-                f"INSERT INTO floor_audit (dossier_id, event, payload) VALUES ({mark}, 'e', "
-                f"{mark})",
-                (i, payload),
-            )
-            if commit:
-                cur.execute(commit)
-            else:
-                conn.commit()
-            latencies.append(time.perf_counter() - t0)
-    conn.close()
-    seconds = sum(latencies)
-    return {
-        "workload": "floor",
-        "db": db,
-        "operations": len(latencies),
-        "seconds": round(seconds, 3),
-        "ops_per_s": round(len(latencies) / seconds, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 3),
     }

@@ -1,16 +1,16 @@
 """`dossier bench sweep`: the cost of one sweep with 1% of the dossiers due, and of an idle
-sweep, at two sizes. Also the bulk seeding the concurrency tests use."""
+sweep, at two sizes, each on a scratch database of its own (``bench.scratch``). Also the bulk
+seeding the concurrency tests use."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, text
 
+from bench import scratch
 from states.lifecycle import INITIAL
 from states.subjects import SubjectType
 from states.territory import communes_of
@@ -109,33 +109,41 @@ def _timed(fn) -> tuple[float, Any]:
 
 
 def run(
-    db: str = "sqlite", sizes: tuple[int, ...] = (10_000, 1_000_000), due_pct: float = 1.0
+    db: str = "sqlite",
+    sizes: tuple[int, ...] = (10_000, 1_000_000),
+    due_pct: float = 1.0,
+    database: str | None = None,
 ) -> dict:
-    from scheduler.sweep import sweep
-
+    if database and len(sizes) > 1:
+        raise scratch.Refused(
+            "--database takes one size (--sizes N): each size needs an empty database; "
+            "omit --database to give each size a scratch one"
+        )
     now = datetime(YEAR, 11, 21, 2, 0, tzinfo=UTC)
     figures: dict[str, Any] = {"workload": "sweep", "db": db}
     for size in sizes:
-        if db == "postgres":
-            url = os.environ["DATABASE_URL"]
+        with scratch.database(db, database) as url:
+            figures["db"] = scratch.kind(url)
             engine = make_engine(url)
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        else:
-            engine = make_engine(f"sqlite:///{tempfile.mkdtemp(prefix='sweep-')}/s.db")
-        migrate.upgrade(engine)
-        due = int(size * due_pct / 100)
-        seed_s, _ = _timed(lambda: seed(engine, size, due, now=now))
-        idle_s, idle = _timed(lambda: sweep(now - timedelta(days=30), engine=engine))
-        busy_s, busy = _timed(lambda: sweep(now, engine=engine))
-        figures[str(size)] = {
-            "due": due,
-            "seed_s": round(seed_s, 1),
-            "idle_sweep_ms": round(idle_s * 1000, 2),
-            "due_sweep_s": round(busy_s, 3),
-            "escalated": busy.escalated,
-            "escalations_per_s": round(busy.escalated / busy_s, 1) if busy_s else None,
-        }
-        engine.dispose()
+            try:
+                migrate.upgrade(engine)
+                figures[str(size)] = _one_size(engine, size, int(size * due_pct / 100), now)
+            finally:
+                engine.dispose()
     return figures
+
+
+def _one_size(engine: Engine, size: int, due: int, now: datetime) -> dict[str, Any]:
+    from scheduler.sweep import sweep
+
+    seed_s, _ = _timed(lambda: seed(engine, size, due, now=now))
+    idle_s, idle = _timed(lambda: sweep(now - timedelta(days=30), engine=engine))
+    busy_s, busy = _timed(lambda: sweep(now, engine=engine))
+    return {
+        "due": due,
+        "seed_s": round(seed_s, 1),
+        "idle_sweep_ms": round(idle_s * 1000, 2),
+        "due_sweep_s": round(busy_s, 3),
+        "escalated": busy.escalated,
+        "escalations_per_s": round(busy.escalated / busy_s, 1) if busy_s else None,
+    }

@@ -3,7 +3,8 @@
 Each client registers its share of the units (POST /api/v1/dossiers), then walks each dossier
 through submit_self_score, commune_approve, police_verify and recognise with If-Match, each as
 the seat the authority map names. Then the same clients hammer /healthz on the same server: the
-framework's own ceiling, to read the workload's figures against.
+framework's own ceiling, to read the workload's figures against. The server the bench starts
+serves a scratch database of its own (``bench.scratch``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -24,12 +24,13 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, insert
 
+from bench import scratch
+from bench.lifecycle import EVENTS, PROVINCE, _units, bench_payload
 from states import examples
 from states.lifecycle import Role
 from states.rulesets import Policy, RegistrationWindow, RuleSet
 from states.subjects import SubjectType
 from workflow import migrate, rulesets
-from workflow.bench import EVENTS, PROVINCE, _units, bench_payload
 from workflow.db import make_engine, write_transaction
 from workflow.models import AppUser
 from workflow.users import hash_token
@@ -43,17 +44,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _database(db: str) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if db == "postgres":
-        if not url.startswith("postgresql"):
-            raise SystemExit("--db postgres needs DATABASE_URL=postgresql+psycopg://...")
-        return url
-    if url.startswith("sqlite"):
-        return url
-    return f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='dossier-bench-api-'), 'bench.db')}"
 
 
 def _tokens(engine: Engine, units: list[dict[str, Any]]) -> tuple[dict[int, str], dict[tuple, str]]:
@@ -186,8 +176,22 @@ def run(
     clients: int = 8,
     url: str | None = None,
     server_workers: int = 1,
+    database: str | None = None,
 ) -> dict[str, Any]:
-    database = _database(db)
+    """A server the bench starts on a scratch database, or the one at ``url`` serving
+    ``database`` (empty: the bench seeds it)."""
+    if url is not None and database is None:
+        raise scratch.Refused(
+            "--url needs --database: the empty database the server at --url serves, which "
+            "the bench seeds (omit --url to let the bench start a server on a scratch one)"
+        )
+    with scratch.database(db, database) as target:
+        return _run(target, dossiers, clients, url, server_workers)
+
+
+def _run(
+    database: str, dossiers: int, clients: int, url: str | None, server_workers: int
+) -> dict[str, Any]:
     units, unit_tokens, seat_tokens = _seed(database, dossiers)
     proc = None
     if url is None:
@@ -254,7 +258,7 @@ def run(
             proc.wait(timeout=20)
     return {
         "workload": "api-lifecycle",
-        "db": db,
+        "db": scratch.kind(database),
         "dossiers": dossiers,
         "clients": clients,
         "server_workers": server_workers if proc is not None else None,

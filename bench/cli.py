@@ -1,0 +1,142 @@
+"""`dossier bench ...`: benchmark commands that print one JSON line of figures.
+
+The `dossier` command adds this sub-app (api/cli/main.py); each command imports its benchmark
+only when it runs, so `dossier --help` loads none of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+bench_app = typer.Typer(
+    no_args_is_help=True,
+    help="Benchmarks, each on a scratch database of its own (print one JSON line)",
+)
+
+DATABASE_HELP = (
+    "an EMPTY database to run on and keep (its URL decides sqlite or postgres); "
+    "default: a scratch one, removed at the end"
+)
+
+
+def _db(db: str) -> str:
+    if db not in ("sqlite", "postgres"):
+        raise typer.BadParameter("--db is sqlite or postgres")
+    return db
+
+
+def _print(run: Callable[[], dict[str, Any]]) -> None:
+    from bench.scratch import Refused
+
+    try:
+        figures = run()
+    except Refused as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(json.dumps(figures))
+
+
+@bench_app.command("lifecycle")
+def lifecycle(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    dossiers: int = typer.Option(2000, "--dossiers"),
+    connections: int = typer.Option(
+        1, "--connections", help="concurrent workers, each with a connection"
+    ),
+    processes: int = typer.Option(
+        None, "--processes", help="processes the workers run in (default: one per core)"
+    ),
+    database: str = typer.Option(None, "--database", help=DATABASE_HELP),
+    with_keys: bool = typer.Option(
+        False, "--idempotency-keys", help="every request carries an Idempotency-Key"
+    ),
+) -> None:
+    """Register N dossiers, then walk each to recognised through the API's own write path."""
+    from bench import lifecycle
+
+    _db(db)
+    if processes is not None and processes < 1:
+        raise typer.BadParameter("--processes is at least 1")
+    _print(
+        lambda: lifecycle.run(
+            db=db,
+            dossiers=dossiers,
+            connections=connections,
+            processes=processes,
+            database=database,
+            with_keys=with_keys,
+        )
+    )
+
+
+@bench_app.command("verify")
+def verify(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    events: int = typer.Option(1_000_000, "--events"),
+    database: str = typer.Option(None, "--database", help=DATABASE_HELP),
+) -> None:
+    """Seed valid five-row trails, then time `audit verify` over all of them."""
+    from bench import verify
+
+    _print(lambda: verify.run(db=_db(db), events=events, database=database))
+
+
+@bench_app.command("sweep")
+def sweep(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    sizes: str = typer.Option("10000,1000000", "--sizes", help="dossier counts, comma-separated"),
+    due_pct: float = typer.Option(1.0, "--due-pct"),
+    database: str = typer.Option(None, "--database", help=DATABASE_HELP + " (one size only)"),
+) -> None:
+    """One sweep with due_pct% of the dossiers due, and an idle sweep, at each size."""
+    from bench import sweep
+
+    counts = tuple(int(s) for s in sizes.split(","))
+    _print(lambda: sweep.run(db=_db(db), sizes=counts, due_pct=due_pct, database=database))
+
+
+@bench_app.command("api")
+def api_bench(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    dossiers: int = typer.Option(500, "--dossiers"),
+    clients: int = typer.Option(8, "--clients", help="concurrent HTTP clients"),
+    url: str = typer.Option(
+        None,
+        "--url",
+        help="a running server on the empty database named by --database; default: start one",
+    ),
+    server_workers: int = typer.Option(
+        1, "--server-workers", min=1, help=("worker processes of the server the bench starts")
+    ),
+    database: str = typer.Option(None, "--database", help=DATABASE_HELP),
+) -> None:
+    """K clients walk N dossiers to recognised over HTTP; then /healthz as the ceiling."""
+    from bench import http
+
+    _db(db)
+    _print(
+        lambda: http.run(
+            db=db,
+            dossiers=dossiers,
+            clients=clients,
+            url=url,
+            server_workers=server_workers,
+            database=database,
+        )
+    )
+
+
+@bench_app.command("floor")
+def floor(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    dossiers: int = typer.Option(2000, "--dossiers"),
+    database: str = typer.Option(None, "--database", help=DATABASE_HELP),
+) -> None:
+    """The raw SQL floor on this machine (no framework), to read the other figures against."""
+    from bench import floor
+
+    _print(lambda: floor.run(db=_db(db), dossiers=dossiers, database=database))
