@@ -18,6 +18,7 @@ from api.auth import current_actor
 from api.preconditions import fingerprint, once, version_from_if_match
 from api.present import dossier_out, etag, summary_out
 from api.schemas import (
+    EVENT_DESCRIPTION,
     MAX_ID,
     Action,
     AuditEventOut,
@@ -220,10 +221,7 @@ def get_dossier(
 def fire_event(
     request: Request,
     dossier_id: int = DossierId,
-    event: Event = Path(
-        description="submit_self_score, commune_approve, police_verify, "
-        "recognise, reject, return_for_revision, withdraw, revoke"
-    ),
+    event: Event = Path(description=EVENT_DESCRIPTION),
     body: EventBody | None = None,
     if_match: str | None = Header(
         None,
