@@ -8,7 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from states.examples import registration_payload, submit_payload
+from states.examples import events_carrying, example, registration_payload
+from states.lifecycle import EVENT_LABELS, Event
+from states.subjects import SubjectType
 
 
 def _no_nul(value: str) -> str:
@@ -22,6 +24,23 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 
 # Ids and codes are 32-bit integer columns: a larger number is refused as input, not sent to SQL.
 MAX_ID = 2**31 - 1
+
+
+def _events(events: list[Event]) -> str:
+    return ", ".join(e.value for e in events)
+
+
+# The event path parameter's description, from the lifecycle table (labels in both languages).
+EVENT_DESCRIPTION = "Sự kiện / the event: " + "; ".join(
+    f"`{e.value}` ({EVENT_LABELS[e][0]} / {EVENT_LABELS[e][1]})" for e in Event
+)
+
+
+def carried_by(name: str, what: str) -> str:
+    """A body field's description naming the events that need or accept it (states.examples)."""
+    needed, accepted = events_carrying(name)
+    out = f"{what}: {_events(needed)}"
+    return out + (f"; tùy chọn / optional: {_events(accepted)}" if accepted else "")
 
 
 class Label(BaseModel):
@@ -86,42 +105,40 @@ class RegisterDossier(BaseModel):
     )
 
 
+# One body per event that sends one, from the shared builder (states.examples).
+EVENT_BODY_EXAMPLES = [body for e in Event if (body := example(e, SubjectType.CQ))]
+
+
 class EventBody(BaseModel):
     """What an event carries; each event needs its own fields (see /actions, "requires")."""
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"reason": "Thiếu biên bản họp / the meeting minutes are missing"},
-                {"decision_no": "15/QĐ-UBND", "decision_date": "2026-11-12"},
-                submit_payload("CQ"),
-            ]
-        },
+        json_schema_extra={"examples": EVENT_BODY_EXAMPLES},
     )
 
     reason: Text | None = Field(
         None,
         max_length=4000,
-        description=("Lý do / hướng dẫn bổ sung: reject, return_for_revision, revoke"),
+        description=carried_by("reason", "Lý do / hướng dẫn bổ sung"),
     )
     assessment: dict[str, Any] | None = Field(
         None,
-        description=(
-            "Kết quả tự đánh giá theo bộ tiêu chí: submit_self_score; police_verify (thẩm định lại)"
-        ),
+        description=carried_by("assessment", "Kết quả tự đánh giá theo bộ tiêu chí"),
     )
     scores: dict[str, Any] | None = Field(
         None,
-        description=("Bảng chấm điểm 100 điểm (CQ, DN, CSGD): submit_self_score, police_verify"),
+        description=carried_by("scores", "Bảng chấm điểm 100 điểm (CQ, DN, CSGD)"),
     )
     papers: dict[str, Any] | None = Field(
-        None, description="Hồ sơ giấy tờ kèm theo: submit_self_score"
+        None, description=carried_by("papers", "Hồ sơ giấy tờ kèm theo")
     )
     decision_no: Text | None = Field(
-        None, max_length=100, description="Số quyết định: recognise, revoke"
+        None, max_length=100, description=carried_by("decision_no", "Số quyết định")
     )
-    decision_date: date | None = Field(None, description="Ngày quyết định: recognise")
+    decision_date: date | None = Field(
+        None, description=carried_by("decision_date", "Ngày quyết định")
+    )
 
 
 class UnitIn(BaseModel):

@@ -31,19 +31,9 @@ def is_empty(engine: Engine | None = None) -> bool:
 
 
 def demo_payload(event: Event, dossier: dict[str, Any]) -> dict[str, Any]:
-    """The payload the demo sends with each event: valid data from ``states.examples``."""
-    if event is Event.SUBMIT_SELF_SCORE:
-        return examples.submit_payload(dossier["subject_type"])
-    if event is Event.POLICE_VERIFY:
-        return examples.verify_payload(dossier["subject_type"])
-    if event is Event.RECOGNISE:
-        return examples.decision_payload(f"{dossier['id']}/QĐ-UBND", "2026-11-12")
-    if event in (Event.REJECT, Event.RETURN_FOR_REVISION, Event.REVOKE):
-        return {
-            "reason": "Thiếu biên bản họp tự đánh giá / the self-assessment minutes are missing",
-            "decision_no": f"{dossier['id']}/QĐ-TH",
-        }
-    return {}
+    """The payload the demo sends with each event: valid data from ``states.examples``, its
+    decisions numbered by the dossier."""
+    return examples.example(event, dossier["subject_type"], number=dossier["id"])
 
 
 def registration_moment(year: int, now: datetime | None = None) -> datetime:

@@ -8,7 +8,6 @@ import typer
 
 from api.cli.main import app, emit, fail
 from states import examples
-from states.lifecycle import Event
 from states.subjects import SubjectType
 from workflow import engine as wf
 from workflow import rulesets
@@ -17,23 +16,7 @@ from workflow.errors import WorkflowError
 
 
 def body_for(event: str, subject: SubjectType, rules=None) -> dict:
-    if event == "register":
-        return examples.registration_payload(subject)
-    ev = Event(event)
-    if ev is Event.SUBMIT_SELF_SCORE:
-        return examples.submit_payload(subject, rules)
-    if ev is Event.POLICE_VERIFY:
-        return examples.verify_payload(subject, rules)
-    if ev is Event.RECOGNISE:
-        return examples.decision_payload("15/QĐ-UBND", datetime.now(UTC).date().isoformat())
-    if ev is Event.REVOKE:
-        return {
-            "decision_no": "20/QĐ-UBND",
-            "reason": "Vi phạm sau công nhận / a breach after recognition",
-        }
-    if ev in (Event.REJECT, Event.RETURN_FOR_REVISION):
-        return {"reason": "Bổ sung biên bản họp / add the meeting minutes"}
-    return {}
+    return examples.example(event, subject, rules, decision_date=datetime.now(UTC).date())
 
 
 @app.command("example")
@@ -46,9 +29,9 @@ def example(
 ) -> None:
     """Print a valid JSON body for EVENT (complete assessment, score sheet and papers where
     the event needs them), to edit and send with curl -d @file."""
-    if event != "register" and event not in {e.value for e in Event}:
+    if event != examples.REGISTER and event not in {e.value for e in examples.EXAMPLES}:
         raise typer.BadParameter(
-            f"'{event}': use register or one of {', '.join(e.value for e in Event)}"
+            f"'{event}': use register or one of {', '.join(e.value for e in examples.EXAMPLES)}"
         )
     rules = None
     try:

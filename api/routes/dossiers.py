@@ -19,6 +19,7 @@ from api.idempotency import Reply
 from api.params import DossierQuery
 from api.present import etag, render, summary_out
 from api.schemas import (
+    EVENT_DESCRIPTION,
     MAX_ID,
     Action,
     AuditEventOut,
@@ -184,10 +185,7 @@ def get_dossier(
 def fire_event(
     request: Request,
     dossier_id: int = DossierId,
-    event: Event = Path(
-        description="submit_self_score, commune_approve, police_verify, "
-        "recognise, reject, return_for_revision, withdraw, revoke"
-    ),
+    event: Event = Path(description=EVENT_DESCRIPTION),
     body: EventBody | None = None,
     if_match: str | None = Header(
         None,

@@ -63,7 +63,6 @@ def test_an_event_not_allowed_in_the_state_is_409_with_the_allowed_ones(api):
             d,
             Event.RECOGNISE,
             api.world.actor("ubnd", "province"),
-            {"decision_no": "1/QĐ", "decision_date": "2026-11-12"},
         ),
         409,
     )

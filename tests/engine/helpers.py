@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from states import examples
 from states.authority import Level, authority
-from states.lifecycle import TRANSITION_BY_EVENT, Event, State, step_for
+from states.lifecycle import INITIAL, TRANSITION_BY_EVENT, TRANSITIONS, Event, State, step_for
 from states.rulesets import Policy, RuleSet
 from states.subjects import ManagingLevel, SubjectType
 from tests.factories import PROVINCE, World
@@ -30,41 +31,24 @@ def rules_of(dossier: dict[str, Any]) -> RuleSet:
 
 def payload_for(event: Event | str, dossier: dict[str, Any]) -> dict[str, Any]:
     """A valid payload for ``event`` on ``dossier`` under its pinned rule set (states.examples)."""
-    event = Event(event)
-    if event is Event.SUBMIT_SELF_SCORE:
-        return examples.submit_payload(dossier["subject_type"], rules_of(dossier))
-    if event is Event.POLICE_VERIFY:
-        return examples.verify_payload(dossier["subject_type"], rules_of(dossier))
-    if event is Event.RECOGNISE:
-        return examples.decision_payload("15/QĐ-UBND", "2026-11-12")
-    if event is Event.REVOKE:
-        return {"decision_no": "20/QĐ-UBND", "reason": "Phát hiện vi phạm sau công nhận"}
-    if event in (Event.REJECT, Event.RETURN_FOR_REVISION):
-        return {"reason": "Thiếu biên bản họp / minutes missing"}
-    return {}
+    return examples.example(event, dossier["subject_type"], rules_of(dossier))
 
 
-PATH_TO: dict[State, list[Event]] = {
-    State.REGISTERED: [],
-    State.SELF_SCORED: [Event.SUBMIT_SELF_SCORE],
-    State.COMMUNE_REVIEWED: [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE],
-    State.POLICE_VERIFIED: [Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY],
-    State.RECOGNISED: [
-        Event.SUBMIT_SELF_SCORE,
-        Event.COMMUNE_APPROVE,
-        Event.POLICE_VERIFY,
-        Event.RECOGNISE,
-    ],
-    State.REJECTED: [Event.SUBMIT_SELF_SCORE, Event.REJECT],
-    State.WITHDRAWN: [Event.WITHDRAW],
-    State.REVOKED: [
-        Event.SUBMIT_SELF_SCORE,
-        Event.COMMUNE_APPROVE,
-        Event.POLICE_VERIFY,
-        Event.RECOGNISE,
-        Event.REVOKE,
-    ],
-}
+def shortest_paths() -> dict[State, list[Event]]:
+    """The fewest events from registration to each state, read from the lifecycle table in its
+    order (breadth first), so an event to a new state needs no path written here."""
+    paths: dict[State, list[Event]] = {INITIAL: []}
+    queue = deque([INITIAL])
+    while queue:
+        state = queue.popleft()
+        for t in TRANSITIONS:
+            if state in t.sources and t.dest not in paths:
+                paths[t.dest] = [*paths[state], t.event]
+                queue.append(t.dest)
+    return {s: paths[s] for s in State if s in paths}
+
+
+PATH_TO: dict[State, list[Event]] = shortest_paths()
 
 
 def enable_revocation(province: int = PROVINCE, year: int = YEAR) -> None:

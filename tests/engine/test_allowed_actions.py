@@ -23,7 +23,11 @@ def test_each_event_is_allowed_or_says_why(engine):
     unit_view = {a["event"]: a for a in wf.allowed_actions(d["id"], world.actor("unit", "KDC"))}
     assert unit_view["withdraw"]["allowed"]
     d = wf.fire(
-        d["id"], "return_for_revision", world.actor("commune_reviewer"), {"reason": "bổ sung"}, 2
+        d["id"],
+        "return_for_revision",
+        world.actor("commune_reviewer"),
+        payload_for("return_for_revision", d),
+        2,
     )
     d = wf.fire(
         d["id"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from states.lifecycle import State
-from tests.engine.helpers import walk
+from tests.engine.helpers import payload_for, walk
 from tests.factories import build_world
 from workflow import audit
 from workflow import engine as wf
@@ -64,12 +64,13 @@ def test_different_events_racing_still_one_history(engine):
     world = build_world()
     d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.POLICE_VERIFIED)
     ubnd = world.actor("ubnd")
+    events = ("recognise", "reject", "return_for_revision", "withdraw")
+    payloads = {event: payload_for(event, d) for event in events}  # built before the race
 
     def act(i):
-        event = ("recognise", "reject", "return_for_revision", "withdraw")[i % 4]
+        event = events[i % 4]
         actor = world.actor("unit", "KDC") if event == "withdraw" else ubnd
-        payload = {"reason": "x", "decision_no": "1/QĐ", "decision_date": "2026-11-10"}
-        return wf.fire(d["id"], event, actor, payload, d["version"])
+        return wf.fire(d["id"], event, actor, payloads[event], d["version"])
 
     results = race(act)
     wins = [r for r in results if isinstance(r, dict)]

@@ -16,15 +16,27 @@ def test_walk_a_kdc_to_recognised(engine):
     )
     assert d["state"] == "registered" and d["version"] == 1
     d = wf.fire(
-        d["id"], "submit_self_score", w.actor("unit", "KDC"), examples.submit_payload("KDC"), 1
+        d["id"],
+        "submit_self_score",
+        w.actor("unit", "KDC"),
+        examples.example("submit_self_score", "KDC"),
+        1,
     )
-    d = wf.fire(d["id"], "commune_approve", w.actor("commune_reviewer"), {}, 2)
-    d = wf.fire(d["id"], "police_verify", w.actor("police"), {}, 3)
+    d = wf.fire(
+        d["id"],
+        "commune_approve",
+        w.actor("commune_reviewer"),
+        examples.example("commune_approve", "KDC"),
+        2,
+    )
+    d = wf.fire(
+        d["id"], "police_verify", w.actor("police"), examples.example("police_verify", "KDC"), 3
+    )
     d = wf.fire(
         d["id"],
         "recognise",
         w.actor("ubnd"),
-        {"decision_no": "12/QĐ-UBND", "decision_date": "2026-11-10"},
+        examples.example("recognise", "KDC"),
         4,
     )
     assert d["state"] == "recognised" and d["version"] == 5
