@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
@@ -72,6 +73,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             # than the BEGIN itself (see workflow/prepared.py). Inside ``write_group`` the
             # transaction is already open, and SQLAlchemy's reads join it.
             dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None  # None only once invalidated, never while it begins
             if not dbapi.in_transaction:
                 dbapi.execute(_BEGIN[mode])
 
@@ -184,7 +186,8 @@ class _Autocommit:
         self._pooled = held is None
         self._dbapi = None
         if conn.dialect.name == "postgresql":
-            dbapi = conn.connection.dbapi_connection
+            # Any: psycopg's own connection; None only once invalidated, never just checked out.
+            dbapi: Any = conn.connection.dbapi_connection
             try:
                 dbapi.autocommit = True
             except BaseException:

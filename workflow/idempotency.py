@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from workflow.db import joined, write_transaction
 from workflow.errors import WorkflowError
-from workflow.models import IdempotencyKey
+from workflow.models import IdempotencyKey, table_of
 
-table = IdempotencyKey.__table__
+table = table_of(IdempotencyKey)
 MAX_KEY_LENGTH = 255
 # How long a key is kept: a client retries within minutes; a day covers a night's outage.
 RETENTION = timedelta(hours=24)

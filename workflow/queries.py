@@ -18,10 +18,10 @@ from states.authority import AUTHORITY_MAP, Level
 from states.lifecycle import STEP_OF_STATE, STEP_ROLE, Role, State, Step
 from workflow.actors import Actor
 from workflow.errors import InvalidInput
-from workflow.models import Dossier, Unit
+from workflow.models import Dossier, Unit, table_of
 
-dossier_table = Dossier.__table__
-unit_table = Unit.__table__
+dossier_table = table_of(Dossier)
+unit_table = table_of(Unit)
 OPEN_STATES = tuple(s.value for s in STEP_OF_STATE)
 MAX_LIMIT = 200
 # Dossiers without a deadline sort after every dated one in the inbox.

@@ -23,12 +23,12 @@ from workflow.db import (
     write_transaction,
 )
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
-from workflow.models import Dossier, Unit
+from workflow.models import Dossier, Unit, table_of
 from workflow.prepared import Prepared
 from workflow.steps import open_step
 
-dossier_table = Dossier.__table__
-unit_table = Unit.__table__
+dossier_table = table_of(Dossier)
+unit_table = table_of(Unit)
 
 
 # Built once (see workflow/engine.py). One read brings the unit, the rule set in force for its
@@ -225,7 +225,9 @@ def register(
             if done is not None:
                 return done
         with write_transaction(engine) as conn:
-            return _register(conn, *request, store_default=True)
+            done = _register(conn, *request, store_default=True)
+            assert done is not None  # allowed to store the default, it never defers
+            return done
     except IntegrityError:
         raise _already_registered(unit_id, year, engine) from None
 

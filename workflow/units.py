@@ -20,9 +20,9 @@ from states.subjects import (
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflow.models import Unit
+from workflow.models import Unit, table_of
 
-unit_table = Unit.__table__
+unit_table = table_of(Unit)
 
 
 def create_unit(
@@ -73,14 +73,15 @@ def create_unit(
     for problem in (kind_problem(subject, kind), managing_level_problem(subject, level)):
         if problem:
             reasons.append(problem)
-    if not name or not name.strip():
+    name = (name or "").strip()
+    if not name:
         reasons.append("Cần tên đơn vị / the unit needs a name")
     if reasons:
         raise InvalidInput(reasons)
     if actor is not None and not _may_manage(actor, place.province_code, place.code, level):
         raise Forbidden("Bạn không quản lý địa bàn này / you do not manage this territory")
     row = {
-        "name": name.strip(),
+        "name": name,
         "subject_type": subject.value,
         "kind": kind,
         "province_code": place.province_code,
