@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test install
+.PHONY: run test lint install
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,3 +20,10 @@ run: $(STAMP)
 # DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test make test  runs it on Postgres.
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# What CI runs before the tests: lint, format check, types (states/, workflow/), import contracts.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports

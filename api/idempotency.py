@@ -21,9 +21,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from api.problems import ApiProblem
 from workflow.actors import Actor
 from workflow.db import joined, write_transaction
-from workflow.models import IdempotencyKey
+from workflow.models import IdempotencyKey, table_of
 
-table = IdempotencyKey.__table__
+table = table_of(IdempotencyKey)
 MAX_KEY_LENGTH = 255
 
 _FIND = select(table).where(

@@ -32,7 +32,7 @@ from states.rulesets import Policy, RegistrationWindow, RuleSet
 from states.subjects import SubjectType
 from workflow import migrate, rulesets
 from workflow.db import make_engine, write_transaction
-from workflow.models import AppUser
+from workflow.models import AppUser, table_of
 from workflow.users import hash_token
 
 # Registration is checked against today's date: the bench publishes rule sets for this year
@@ -87,7 +87,7 @@ def _tokens(engine: Engine, units: list[dict[str, Any]]) -> tuple[dict[int, str]
         )
     with write_transaction(engine) as conn:
         for start in range(0, len(rows), 500):
-            conn.execute(insert(AppUser.__table__), rows[start : start + 500])
+            conn.execute(insert(table_of(AppUser)), rows[start : start + 500])
     return unit_tokens, seat_tokens
 
 

@@ -32,7 +32,7 @@ from workflow import migrate, rulesets
 from workflow.actors import Actor
 from workflow.checkpointer import checkpointing
 from workflow.db import make_engine, set_engine, write_transaction
-from workflow.models import AppUser, Unit
+from workflow.models import AppUser, Unit, table_of
 
 PROVINCE = 51
 EVENTS = (Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY, Event.RECOGNISE)
@@ -78,7 +78,7 @@ def _units(engine: Engine, n: int) -> list[dict[str, Any]]:
                 "created_at": now,
             }
         )
-    t = Unit.__table__
+    t = table_of(Unit)
     with write_transaction(engine) as conn:
         ids = (
             [r[0] for r in conn.execute(insert(t).returning(t.c.id), rows)]
@@ -160,7 +160,7 @@ def write_path(
 def _stored(engine: Engine, actors: dict[int, list[Actor]]) -> dict[int, list[Actor]]:
     """The workload's actors as stored users, as the API's are (an Idempotency-Key is kept per
     user): one row per distinct seat, inserted before the clock starts."""
-    t = AppUser.__table__
+    t = table_of(AppUser)
     now = datetime.now(UTC)
     stored: dict[int, Actor] = {}
     with write_transaction(engine) as conn:
@@ -259,7 +259,7 @@ def _serve(
     def work(i: int) -> None:
         try:
             spans[i] = _walk(engine, year, chunks[i], payload, with_keys)
-        except BaseException as err:  # re-raised in the process, so the run fails loudly
+        except BaseException as err:  # noqa: BLE001 - re-raised in the process, so it fails loudly
             failures.append(err)
 
     with checkpointing(engine):

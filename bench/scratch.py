@@ -77,7 +77,7 @@ def _postgres_contents(url: str) -> list[str]:
                     "ORDER BY 1"
                 )
             ).all()
-    except Exception as err:  # a database that cannot be opened is not one to write to either
+    except Exception as err:  # noqa: BLE001 - a database that cannot be opened is not one to write to either
         raise Refused(f"cannot open the database {shown(url)}: {err}") from None
     finally:
         engine.dispose()

@@ -16,7 +16,7 @@ from states.subjects import SubjectType
 from states.territory import communes_of
 from workflow import audit, migrate, rulesets
 from workflow.db import catch_up_sequences, make_engine, write_transaction
-from workflow.models import AuditEvent, Dossier, Unit
+from workflow.models import AuditEvent, Dossier, Unit, table_of
 
 PROVINCE = 51
 YEAR = 2026
@@ -28,7 +28,7 @@ def seed(engine: Engine, total: int, due: int, *, now: datetime, chunk: int = 50
     communes = communes_of(PROVINCE)
     with write_transaction(engine) as conn:
         rule_set_id, _ = rulesets.in_force(conn, PROVINCE, YEAR, SubjectType.KDC)
-        start = conn.execute(select(func.coalesce(func.max(Unit.__table__.c.id), 0))).scalar_one()
+        start = conn.execute(select(func.coalesce(func.max(table_of(Unit).c.id), 0))).scalar_one()
     overdue_at = now - timedelta(days=10)
     later = now + timedelta(days=365)
     for offset in range(0, total, chunk):
@@ -93,9 +93,9 @@ def seed(engine: Engine, total: int, due: int, *, now: datetime, chunk: int = 50
                 }
             )
         with write_transaction(engine) as conn:
-            conn.execute(insert(Unit.__table__), units)
-            conn.execute(insert(Dossier.__table__), dossiers)
-            conn.execute(insert(AuditEvent.__table__), trails)
+            conn.execute(insert(table_of(Unit)), units)
+            conn.execute(insert(table_of(Dossier)), dossiers)
+            conn.execute(insert(table_of(AuditEvent)), trails)
     with write_transaction(engine) as conn:
         catch_up_sequences(conn, "unit", "dossier")
         if engine.dialect.name == "postgresql":

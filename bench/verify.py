@@ -15,7 +15,7 @@ from bench.lifecycle import PROVINCE, _units
 from states.subjects import SubjectType
 from workflow import audit, migrate, rulesets
 from workflow.db import catch_up_sequences, make_engine, write_transaction
-from workflow.models import AuditEvent, Dossier
+from workflow.models import AuditEvent, Dossier, table_of
 
 
 def seed_trails(engine: Engine, dossiers: int, *, chunk: int = 2000) -> int:
@@ -80,8 +80,8 @@ def seed_trails(engine: Engine, dossiers: int, *, chunk: int = 2000) -> int:
                 }
             )
         with write_transaction(engine) as conn:
-            conn.execute(insert(Dossier.__table__), dossier_rows)
-            conn.execute(insert(AuditEvent.__table__), trail_rows)
+            conn.execute(insert(table_of(Dossier)), dossier_rows)
+            conn.execute(insert(table_of(AuditEvent)), trail_rows)
         rows += len(trail_rows)
     with write_transaction(engine) as conn:
         catch_up_sequences(conn, "dossier")

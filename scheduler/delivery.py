@@ -24,11 +24,11 @@ import httpx
 from sqlalchemy import Engine, bindparam, select, update
 
 from workflow.db import get_engine, is_sqlite, read_connection, write_transaction
-from workflow.models import OutboxMessage
+from workflow.models import OutboxMessage, table_of
 from workflow.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-outbox_table = OutboxMessage.__table__
+outbox_table = table_of(OutboxMessage)
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
 

@@ -18,10 +18,10 @@ from sqlalchemy import Engine, bindparam, select
 
 from workflow.db import get_engine, is_sqlite, write_transaction
 from workflow.escalation import escalate
-from workflow.models import Dossier
+from workflow.models import Dossier, table_of
 
 log = logging.getLogger(__name__)
-dossier_table = Dossier.__table__
+dossier_table = table_of(Dossier)
 
 
 def _due_query(sqlite: bool, excluded: frozenset[int]):
@@ -74,7 +74,7 @@ def sweep(
                 try:
                     with conn.begin_nested():
                         level = escalate(conn, dossier, now)
-                except Exception as e:  # noqa: BLE001 - isolate the row, keep the sweep going
+                except Exception as e:  # isolate the row, keep the sweep going
                     log.exception("escalating dossier %s failed", dossier["id"])
                     failed.add(dossier["id"])
                     result.failed += 1

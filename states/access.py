@@ -140,10 +140,9 @@ def event_problem(seat: Seat, place: Place, transition: Transition) -> str | Non
 
 def fire_problem(seat: Seat, place: Place, transition: Transition, state: State) -> str | None:
     """May fire ``transition`` now, in ``state`` (the step the dossier waits in)."""
-    step = step_for(transition, state)
-    if step is None:  # a closed state: the state check refuses it first
-        return event_problem(seat, place, transition)
-    return step_problem(seat, place, step)
+    if transition.step is Step.CURRENT and state not in STEP_OF_STATE:
+        return event_problem(seat, place, transition)  # a closed state: no step waits in it
+    return step_problem(seat, place, step_for(transition, state))
 
 
 def register_dossier_problem(seat: Seat, place: Place) -> str | None:

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -155,7 +156,7 @@ _BOTH = (Exemption.FORCE_MAJEURE, Exemption.DETECTED_AND_REPORTED)
 _FM = (Exemption.FORCE_MAJEURE,)
 
 
-def _c(id: str, kind: CriterionKind, vi: str, en: str, **kw) -> Criterion:
+def _c(id: str, kind: CriterionKind, vi: str, en: str, **kw: Any) -> Criterion:
     return Criterion(id=id, kind=kind, label_vi=vi, label_en=en, **kw)
 
 

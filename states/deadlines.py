@@ -58,7 +58,7 @@ class Ladder(BaseModel):
     long_overdue_working_days: int = Field(default=5, ge=1, le=60)
 
 
-def _national_steps() -> dict[str, dict[str, StepDeadline]]:
+def _national_steps() -> dict[SubjectType, dict[str, StepDeadline]]:
     # KDC: window ends 31/10, decision before 15/11. Others: self-classification dossiers
     # before 05/11 (Quảng Ngãi, Đồng Nai), decision before 20/11. Review and verification dates
     # between them are this engine's defaults: a province overrides them.
@@ -75,7 +75,7 @@ def _national_steps() -> dict[str, dict[str, StepDeadline]]:
         "police_verified": "11-20",
     }
     return {
-        s.value: {
+        s: {
             step: StepDeadline(by=(kdc if s is SubjectType.KDC else other)[step])
             for step in OPEN_STEPS
         }
@@ -91,7 +91,9 @@ class DeadlineRules(BaseModel):
 
     @field_validator("steps")
     @classmethod
-    def _known_steps(cls, steps):
+    def _known_steps(
+        cls, steps: dict[SubjectType, dict[str, StepDeadline]]
+    ) -> dict[SubjectType, dict[str, StepDeadline]]:
         bad = sorted({k for per in steps.values() for k in per} - set(OPEN_STEPS))
         if bad:
             raise ValueError(f"unknown steps {bad}: steps are {list(OPEN_STEPS)}")

@@ -75,7 +75,9 @@ def papers(required: Iterable[Paper] = DEFAULT_PAPERS) -> dict[str, Any]:
     return {p.id: {"ref": f"Số 01/{p.id.upper()}", "name": p.label_vi} for p in required}
 
 
-def _sections(subject: SubjectType | str, rules: RuleSet | None):
+def _sections(
+    subject: SubjectType | str, rules: RuleSet | None
+) -> tuple[tuple[Criterion, ...], ScoreTable | None, tuple[Paper, ...]]:
     subject = SubjectType(subject)
     if rules is not None:
         return rules.criteria, rules.score_table, rules.policy.required_papers
@@ -137,8 +139,11 @@ class Example:
 EXAMPLES: dict[Event, Example] = {}
 
 
-def example_of(event: Event, *, optional: tuple[str, ...] = ()):
-    def register(fn: Callable[[Occasion], dict[str, Any]]):
+Builder = Callable[[Occasion], dict[str, Any]]
+
+
+def example_of(event: Event, *, optional: tuple[str, ...] = ()) -> Callable[[Builder], Builder]:
+    def register(fn: Builder) -> Builder:
         EXAMPLES[event] = Example(fn, optional)
         return fn
 

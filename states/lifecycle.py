@@ -184,10 +184,10 @@ TRANSITIONS: tuple[Transition, ...] = (
 TRANSITION_BY_EVENT: dict[Event, Transition] = {t.event: t for t in TRANSITIONS}
 
 
-def step_for(transition: Transition, state: State) -> Step | None:
-    """The authority step that must fire ``transition`` while the dossier is in ``state``."""
+def step_for(transition: Transition, state: State) -> Step:
+    """The authority step that must fire ``transition`` from ``state``, one of its sources."""
     if transition.step is Step.CURRENT:
-        return STEP_OF_STATE.get(state)
+        return STEP_OF_STATE[state]  # a CURRENT transition leaves open states only
     return transition.step
 
 
@@ -221,7 +221,8 @@ def next_state(state: State, event: Event) -> State | None:
     (tests/unit/test_lifecycle.py holds the two equal)."""
     found = machine().events.get(event.value)
     transitions = found.transitions.get(state.value) if found is not None else None
-    return STATE_OF[transitions[0].dest] if transitions else None
+    dest = transitions[0].dest if transitions else None  # None too for an internal transition
+    return STATE_OF[dest] if dest is not None else None
 
 
 def mermaid() -> str:

@@ -14,7 +14,7 @@ data of the subject type, so ``RuleSet(year=2025, subject_type="CQ")`` is the na
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -25,9 +25,10 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidatorFunctionWrapHandler,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from states.assessment import DEFAULT_PAPERS, Paper, paper_ids_problems
 from states.criteria import Criterion, checklist, criteria_problems
@@ -112,7 +113,7 @@ class RuleSet(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _every_problem(cls, data: Any, handler):
+    def _every_problem(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> RuleSet:
         if not isinstance(data, Mapping):
             return handler(data)
         data = _with_national_sections(data)
@@ -179,10 +180,10 @@ def rule_set_problems(rules: RuleSet) -> list[Problem]:
 
 
 def _policy_problems(policy: Policy) -> list[Problem]:
-    window = [
+    window: list[Problem] = [
         (("policy", "registration_window"), p) for p in _window_problems(policy.registration_window)
     ]
-    papers = [
+    papers: list[Problem] = [
         (("policy", "required_papers"), p) for p in paper_ids_problems(policy.required_papers)
     ]
     return window + papers
@@ -230,7 +231,9 @@ def _message(kind: str, text: str) -> PydanticCustomError:
     return PydanticCustomError(kind, "{message}", {"message": text})
 
 
-def _validation_error(problems: list[Problem], structural: list[dict] = ()) -> ValidationError:
+def _validation_error(
+    problems: list[Problem], structural: Sequence[ErrorDetails] = ()
+) -> ValidationError:
     # Structural errors are re-raised as plain messages: their own types may need context that
     # cannot be rebuilt here, and the reader only needs where and what.
     details = [

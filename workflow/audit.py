@@ -16,11 +16,11 @@ from sqlalchemy import Connection, String, bindparam, insert, select, type_coerc
 
 from states.lifecycle import INITIAL, TRANSITION_BY_EVENT, Event, State
 from workflow import jsontext
-from workflow.models import AuditEvent, Dossier
+from workflow.models import AuditEvent, Dossier, table_of
 from workflow.prepared import Prepared, utc_text
 
-audit_table = AuditEvent.__table__
-dossier_table = Dossier.__table__
+audit_table = table_of(AuditEvent)
+dossier_table = table_of(Dossier)
 
 GENESIS = "0" * 64
 REGISTER = "register"

@@ -68,6 +68,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             # On the driver's connection: a BEGIN through SQLAlchemy's execute path costs more
             # than the BEGIN itself (see workflow/prepared.py).
             dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None  # None only once invalidated, never while it begins
             if not dbapi.in_transaction:
                 dbapi.execute(_BEGIN[mode])
 
@@ -160,6 +161,7 @@ class _WriteTransaction:
                 _take_turn(lock)
                 try:
                     dbapi = conn.connection.dbapi_connection
+                    assert dbapi is not None  # None only once invalidated, never when checked out
                     dbapi.execute(_BEGIN["IMMEDIATE"])
                 except BaseException:
                     lock.release()

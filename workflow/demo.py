@@ -17,7 +17,7 @@ from workflow import engine as wf
 from workflow import rulesets
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
-from workflow.models import Unit
+from workflow.models import Unit, table_of
 from workflow.registration import register
 from workflow.units import create_unit
 from workflow.users import create_user
@@ -27,7 +27,7 @@ DEMO_PROVINCE = 51
 
 def is_empty(engine: Engine | None = None) -> bool:
     with read_connection(engine) as conn:
-        return conn.execute(select(func.count()).select_from(Unit.__table__)).scalar_one() == 0
+        return conn.execute(select(func.count()).select_from(table_of(Unit))).scalar_one() == 0
 
 
 def demo_payload(event: Event, dossier: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +106,7 @@ def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any
                 ),
             )
     province_seat = f"province:{DEMO_PROVINCE}"
-    deciders = {
+    deciders: dict[str | int, dict[Role, Actor]] = {
         "province": {
             Role.POLICE: user("Công an tỉnh Quảng Ngãi", Role.POLICE, province_seat),
             Role.UBND: user("UBND tỉnh Quảng Ngãi", Role.UBND, province_seat),
@@ -130,14 +130,14 @@ def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any
             ("DN", f"Công ty TNHH {c.name}", "province"),
             ("CSGD", f"Trường THCS {c.name}", "commune"),
         ]
-        for subject, name, level in specs:
+        for subject_code, name, level in specs:
             units.append(
                 create_unit(
-                    subject_type=subject,
+                    subject_type=subject_code,
                     commune_code=c.code,
                     name=name,
                     managing_level=level,
-                    kind="lower_secondary" if subject == "CSGD" else None,
+                    kind="lower_secondary" if subject_code == "CSGD" else None,
                     engine=engine,
                 )
             )
@@ -166,8 +166,10 @@ def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any
                 "path": label,
             }
         )
+    demo_province = province(DEMO_PROVINCE)
+    assert demo_province is not None  # a fixed, real province code
     return {
-        "province": province(DEMO_PROVINCE).name,
+        "province": demo_province.name,
         "year": year,
         "users": users,
         "dossiers": dossiers,

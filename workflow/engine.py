@@ -47,11 +47,11 @@ from workflow.errors import (
     no_dossier,
 )
 from workflow.guards import GUARDS, GuardContext, missing_fields
-from workflow.models import Dossier
+from workflow.models import Dossier, table_of
 from workflow.prepared import Prepared
 from workflow.steps import open_step
 
-dossier_table = Dossier.__table__
+dossier_table = table_of(Dossier)
 EVENT_NAMES = [e.value for e in Event]
 
 # Statements are built once: constructing and cache-keying a Core statement per call cost more

@@ -15,12 +15,12 @@ from states.deadlines import escalation_target, next_level
 from states.lifecycle import STEP_OF_STATE, State
 from states.subjects import ManagingLevel, SubjectType
 from workflow import audit, rulesets
-from workflow.models import Dossier, Escalation
+from workflow.models import Dossier, Escalation, table_of
 from workflow.outbox import enqueue
 from workflow.steps import deadline_rules
 
-dossier_table = Dossier.__table__
-escalation_table = Escalation.__table__
+dossier_table = table_of(Dossier)
+escalation_table = table_of(Escalation)
 
 SYSTEM_ACTOR = "Hệ thống theo dõi hạn / deadline clock"
 ESCALATE = "escalate"

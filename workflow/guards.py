@@ -23,7 +23,7 @@ from states.rulesets import RuleSet
 from states.scoring import score_sheet_reasons
 from states.subjects import ManagingLevel, SubjectType
 from workflow.actors import Actor
-from workflow.models import Dossier, Unit
+from workflow.models import Dossier, Unit, table_of
 
 
 @dataclass(slots=True)  # built on every fire
@@ -274,7 +274,7 @@ def commune_unit_counts(conn: Connection, dossier: dict[str, Any]) -> tuple[int,
     return int(row.managed), int(row.registered or 0), int(row.recognised or 0)
 
 
-_u, _d = Unit.__table__.alias("u"), Dossier.__table__.alias("d")
+_u, _d = table_of(Unit).alias("u"), table_of(Dossier).alias("d")
 # One statement, built once. The partial unique index keeps one live dossier per unit and year,
 # so the outer join yields at most one row per unit.
 _COMMUNE_UNITS = (

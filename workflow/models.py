@@ -8,10 +8,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Table, Text, UniqueConstraint, inspect, text
 from sqlmodel import Field, SQLModel
 
 NATIONAL = 0  # province_code of a national rule set
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a table model: SQLModel's types do not declare `__table__`."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table), f"{model.__name__} is not a table model"
+    return table
 
 
 class Unit(SQLModel, table=True):

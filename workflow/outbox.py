@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from workflow.audit import canonical_json
-from workflow.models import OutboxMessage
+from workflow.models import OutboxMessage, table_of
 
-outbox_table = OutboxMessage.__table__
+outbox_table = table_of(OutboxMessage)
 _INSERT = insert(outbox_table)
 
 

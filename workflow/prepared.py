@@ -118,6 +118,7 @@ def _convert(c: _Compiled, row: Sequence[Any]) -> dict[str, Any]:
     """A row as a dict, each value through its column's processor. A NULL stays None without
     the call: SQLAlchemy's processors all map None to None, and most of a dossier's optional
     columns are NULL for most of its life."""
+    assert c.result_names is not None  # set by _result_processors before any row is converted
     out = dict(zip(c.result_names, row))
     for i, name, process in c.converted:
         value = row[i]

@@ -21,11 +21,11 @@ from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow.actors import Actor
 from workflow.engine import load, place_of
 from workflow.errors import InvalidInput, no_dossier, no_unit
-from workflow.models import Dossier, Unit
+from workflow.models import Dossier, Unit, table_of
 from workflow.prepared import Prepared
 
-dossier_table = Dossier.__table__
-unit_table = Unit.__table__
+dossier_table = table_of(Dossier)
+unit_table = table_of(Unit)
 OPEN_STATES = tuple(s.value for s in STEP_OF_STATE)
 MAX_LIMIT = 200
 # Dossiers without a deadline sort after every dated one in the inbox.

@@ -18,13 +18,13 @@ from workflow import audit, rulesets
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, no_unit
-from workflow.models import Dossier, Unit
+from workflow.models import Dossier, Unit, table_of
 from workflow.prepared import Prepared
 from workflow.queries import place_of_unit
 from workflow.steps import open_step
 
-dossier_table = Dossier.__table__
-unit_table = Unit.__table__
+dossier_table = table_of(Dossier)
+unit_table = table_of(Unit)
 
 
 # Built once (see workflow/engine.py). One read brings the unit, the rule set in force for its

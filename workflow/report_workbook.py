@@ -9,6 +9,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from states.lifecycle import State
 
@@ -80,6 +81,7 @@ def workbook(report: dict[str, Any]) -> bytes:
     wb = Workbook()
     scope = report["scope"]
     top = wb.active
+    assert isinstance(top, Worksheet)  # a new Workbook opens on one plain worksheet
     top.title = "Xã" if scope["commune_code"] else "Tỉnh"
     head = ["Loại đối tượng", *_headers(labels)]
     rows = [[subject_vi[s], *_figures(f)] for s, f in report["by_subject_type"].items()]

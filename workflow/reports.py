@@ -21,10 +21,10 @@ from states.targets import Targets, meets, target_for
 from workflow.actors import Actor
 from workflow.db import read_connection
 from workflow.errors import Forbidden, InvalidInput
-from workflow.models import Dossier, Unit
+from workflow.models import Dossier, Unit, table_of
 
-dossier_table = Dossier.__table__
-unit_table = Unit.__table__
+dossier_table = table_of(Dossier)
+unit_table = table_of(Unit)
 OPEN_STATES = [s.value for s in STEP_OF_STATE]
 SUBJECTS = [s.value for s in SubjectType]
 
@@ -138,11 +138,10 @@ def summary(
     province, commune = _scope(actor, province, commune)
     targets = target_for(province)
     units_q, dossiers_q = queries(province, commune, year, now)
-    communes = (
-        [territory.commune(commune)]
-        if commune is not None
-        else list(territory.communes_of(province))
-    )
+    place = territory.commune(commune) if commune is not None else None
+    # _scope checked the commune asked for; an actor's own was checked when it was created.
+    assert commune is None or place is not None
+    communes = [place] if place is not None else list(territory.communes_of(province))
     cells: dict[tuple[int, str], dict[str, Any]] = {
         (c.code, s): _empty() for c in communes for s in SUBJECTS
     }

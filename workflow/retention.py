@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, delete
 
-from workflow.models import IdempotencyKey
+from workflow.models import IdempotencyKey, table_of
 
 # A client retries an Idempotency-Key within minutes; a day covers a night's outage.
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
 
-_keys = IdempotencyKey.__table__
+_keys = table_of(IdempotencyKey)
 
 
 def purge_idempotency_keys(conn: Connection, now: datetime | None = None) -> int:

@@ -17,10 +17,10 @@ from states.subjects import SubjectType
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Forbidden, InvalidInput, NotFound
-from workflow.models import NATIONAL, RuleSetRow
+from workflow.models import NATIONAL, RuleSetRow, table_of
 from workflow.prepared import Prepared
 
-rule_set_table = RuleSetRow.__table__
+rule_set_table = table_of(RuleSetRow)
 _cache: dict[int, RuleSet] = {}
 _t = rule_set_table
 

@@ -19,9 +19,9 @@ from states.subjects import (
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, InvalidInput, no_unit
-from workflow.models import Unit
+from workflow.models import Unit, table_of
 
-unit_table = Unit.__table__
+unit_table = table_of(Unit)
 
 
 def create_unit(
@@ -72,7 +72,8 @@ def create_unit(
     for problem in (kind_problem(subject, kind), managing_level_problem(subject, level)):
         if problem:
             reasons.append(problem)
-    if not name or not name.strip():
+    name = (name or "").strip()
+    if not name:
         reasons.append("Cần tên đơn vị / the unit needs a name")
     if reasons:
         raise InvalidInput(reasons)
@@ -84,7 +85,7 @@ def create_unit(
     if problem:
         raise Forbidden(problem)
     row = {
-        "name": name.strip(),
+        "name": name,
         "subject_type": subject.value,
         "kind": kind,
         "province_code": place.province_code,

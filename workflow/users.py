@@ -14,10 +14,10 @@ from states.lifecycle import Role
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import AppUser, Unit
+from workflow.models import AppUser, Unit, table_of
 
-user_table = AppUser.__table__
-unit_table = Unit.__table__
+user_table = table_of(AppUser)
+unit_table = table_of(Unit)
 
 COMMUNE_ROLES = {Role.COMMUNE_REVIEWER}
 PROVINCE_ONLY_ROLES = {Role.PROVINCE_ADMIN}
@@ -116,7 +116,7 @@ def authenticate(token: str, engine: Engine | None = None) -> Actor | None:
     return actor_from_row(row) if row else None
 
 
-def get_actor(user_id: int, engine: Engine | None = None) -> dict[str, Any]:
+def get_actor(user_id: int, engine: Engine | None = None) -> Actor:
     with read_connection(engine) as conn:
         row = conn.execute(select(user_table).where(user_table.c.id == user_id)).first()
     if row is None:

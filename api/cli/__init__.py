@@ -4,7 +4,7 @@ Each concern adds its commands to ``app`` from a module of its own.
 """
 
 # One module a line, so that each concern adds its own without touching the others' lines.
-from api.cli import (  # noqa: F401,E402  (each module registers its commands)
+from api.cli import (  # noqa: F401  (each module registers its commands)
     audit_cmd,
     clock_cmd,
     db_cmd,

@@ -29,8 +29,8 @@ def test_render_equals_the_validated_schema_in_every_state(engine, kind):
     world = build_world()
     unit, rep = world.units[kind], world.actor("unit", kind)
     now = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    d = walk(world, unit, rep, State.REGISTERED)
     for state in WALKED:
-        d = walk(world, unit, rep, state) if state is State.REGISTERED else d
         if state is not State.REGISTERED:
             event = {
                 State.SELF_SCORED: Event.SUBMIT_SELF_SCORE,

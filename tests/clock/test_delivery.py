@@ -27,7 +27,7 @@ class Receiver(BaseHTTPRequestHandler):
     received: list[tuple[dict, dict]] = []
     fail_next = 0
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):  # http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if Receiver.fail_next:
             Receiver.fail_next -= 1
