@@ -45,6 +45,19 @@ class Unit(SQLModel, table=True):
     created_at: datetime
 
 
+# The unit's columns a changed dossier carries back as ``unit_<name>`` (the engine's locked read
+# and registration bring them), so the answer to a change needs no second read of its unit.
+DOSSIER_UNIT_COLUMNS = (
+    "name",
+    "kind",
+    "subject_type",
+    "province_code",
+    "commune_code",
+    "managing_level",
+    "created_at",
+)
+
+
 class AppUser(SQLModel, table=True):
     __tablename__ = "app_user"
 

@@ -18,7 +18,7 @@ from workflow import audit, rulesets
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, no_unit
-from workflow.models import Dossier, Unit, table_of
+from workflow.models import DOSSIER_UNIT_COLUMNS, Dossier, Unit, table_of
 from workflow.prepared import Prepared
 from workflow.queries import place_of_unit
 from workflow.steps import open_step
@@ -292,4 +292,5 @@ def _insert(
         audit.INSERT.execute(conn, audit_row)
     else:
         _INSERT_WITH_AUDIT.execute(conn, audit.with_row(row, audit_row))
+    row.update({f"unit_{c}": unit[c] for c in DOSSIER_UNIT_COLUMNS})
     return row
