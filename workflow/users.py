@@ -144,8 +144,6 @@ def _seat(
     """(province, commune, unit) for a role: a unit user is bound to its unit, the others to a
     territory that fits the role."""
     if role is Role.UNIT:
-        if unit_id is None:
-            raise InvalidInput(["Người dùng vai trò 'unit' cần --unit / a unit user needs --unit"])
         if territory_code is not None:
             raise InvalidInput(
                 [
@@ -153,6 +151,8 @@ def _seat(
                     "bàn / a unit user is bound to its unit: give its unit, not a territory"
                 ]
             )
+        if unit_id is None:
+            raise InvalidInput(["Người dùng vai trò 'unit' cần --unit / a unit user needs --unit"])
         unit = conn.execute(select(unit_table).where(unit_table.c.id == unit_id)).first()
         if unit is None:
             raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
@@ -613,7 +613,7 @@ def list_users(
         if commune_code is not None:
             where.append(c.commune_code == commune_code)
     if active is not None:
-        where.append(c.active.is_(active))
+        where.append(c.active == active)
     after = queries.decode_cursor(cursor, (int,))
     if after:
         where.append(c.id > after[0])

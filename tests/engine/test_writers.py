@@ -83,9 +83,7 @@ def test_a_write_group_that_fails_writes_nothing_and_gives_up_its_turn(engine):
     d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.SELF_SCORED)
     with db.autocommit_connection(engine) as conn, pytest.raises(RuntimeError, match="midway"):
         with db.write_group(conn):
-            conn.exec_driver_sql(
-                "UPDATE dossier SET last_reason = 'half' WHERE id = %d" % d["id"]
-            )
+            conn.exec_driver_sql("UPDATE dossier SET last_reason = 'half' WHERE id = %d" % d["id"])
             raise RuntimeError("midway")
     assert wf.get(d["id"])["last_reason"] == (None if db.is_sqlite(engine) else "half")
     other = threading.Thread(target=lambda: _write_once(engine, d["id"]))
