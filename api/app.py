@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from api import openapi, problems
 from api.middleware import ApiMiddleware
 from api.routes import dossiers, meta, reports, rulesets, units, users
-from api.strict import reject_unknown_query
 from workflow.settings import get_settings
 
 DESCRIPTION = """
@@ -59,7 +58,6 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(reject_unknown_query)],
     )
     problems.install(app)
     app.include_router(dossiers.router)

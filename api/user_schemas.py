@@ -8,7 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.params import QueryModel
 from api.schemas import MAX_ID, Label, Text
+from states.lifecycle import Role
+from workflow import queries
 
 NotifyMode = Literal["immediate", "digest"]
 
@@ -140,3 +143,15 @@ class UserTrail(BaseModel):
     events: list[UserEventOut]
     ok: bool = Field(description="the chain verifies / chuỗi băm toàn vẹn")
     findings: list[dict[str, Any]]
+
+
+class UserQuery(QueryModel):
+    role: Role | None = Field(None, description="Vai trò / role")
+    territory: str | None = Field(
+        None, max_length=20, description="mã tỉnh (51) hoặc mã xã (21211) / province or commune"
+    )
+    active: bool | None = Field(None, description="Đang hoạt động / active or deactivated")
+    limit: int = Field(50, ge=1, le=queries.MAX_LIMIT, description="items per page")
+    cursor: str | None = Field(
+        None, max_length=200, description="the next_cursor of the previous page"
+    )

@@ -307,7 +307,7 @@ def _target(conn: Connection, user_id: int, by: Actor | None) -> Any:
     """The locked user row, when ``by`` may manage it: outside the territory it does not exist
     (404); inside, the rule that refuses says why (403)."""
     row = _locked(conn, user_id)
-    if by is not None and not access.covers(by.seat, seat_of(row)):
+    if by is not None and not access.user_in_scope(by.seat, seat_of(row)):
         raise _outside(user_id)
     _may_manage(by, seat_of(row))
     return row
@@ -394,9 +394,7 @@ def update_user(
                 )
             province_code, commune_code, unit_id = _seat(conn, role, territory_code, unit_id)
             if role.value != row.role:
-                problem = access.own_change_problem(
-                    by.id if by else None, user_id, role_changes=True
-                )
+                problem = access.own_role_problem(by.id if by else None, user_id)
                 if problem:
                     raise Forbidden(problem)
             _may_manage(by, Seat(role, province_code, commune_code, unit_id))
@@ -560,7 +558,7 @@ def get_user(
     if row is None:
         raise NotFound(f"Không có người dùng số {user_id} / there is no user {user_id}")
     if by is not None and by.id != user_id:
-        if not access.covers(by.seat, seat_of(row)):
+        if not access.user_in_scope(by.seat, seat_of(row)):
             raise _outside(user_id)
         problem = access.read_user_problem(by.seat, seat_of(row))
         if problem:
@@ -574,7 +572,7 @@ def user_trail_of(
     """The user's trail, for a province administrator or an auditor of the territory."""
     with read_connection(engine) as conn:
         row = conn.execute(_PUBLIC.where(user_table.c.id == user_id)).first()
-        if row is None or (by is not None and not access.covers(by.seat, seat_of(row))):
+        if row is None or (by is not None and not access.user_in_scope(by.seat, seat_of(row))):
             raise _outside(user_id)
         if by is not None:
             problem = access.read_user_problem(by.seat, seat_of(row))

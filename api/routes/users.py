@@ -4,23 +4,31 @@ auditors. Every refusal names the rule (states/access.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.auth import current_actor
+from api.deps import CurrentActor, no_query
 from api.routes.dossiers import P, request_id
 from api.schemas import MAX_ID
-from api.user_schemas import UserCreated, UserIn, UserOut, UserPage, UserPatch, UserTrail
+from api.user_schemas import (
+    UserCreated,
+    UserIn,
+    UserOut,
+    UserPage,
+    UserPatch,
+    UserQuery,
+    UserTrail,
+)
 from states import territory
 from states.lifecycle import ROLE_LABELS, Role
 from workflow import queries, user_trail, users
-from workflow.actors import Actor
 from workflow.db import read_connection
 from workflow.tokens import aware
 
 router = APIRouter(prefix="/api/v1", tags=["Người dùng / Users"])
+NO_QUERY = [Depends(no_query)]
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {**P, "description": "Thiếu, sai, hết hạn, bị khóa hoặc đã thay mã / token refused"},
@@ -63,8 +71,14 @@ def user_out(record: dict[str, Any]) -> dict[str, Any]:
     return UserOut.model_validate(out).model_dump(mode="json")
 
 
-@router.get("/me", response_model=UserOut, responses=RESPONSES, summary="Tôi là ai / who I am")
-def me(actor: Actor = Depends(current_actor)) -> dict[str, Any]:
+@router.get(
+    "/me",
+    dependencies=NO_QUERY,
+    response_model=UserOut,
+    responses=RESPONSES,
+    summary="Tôi là ai / who I am",
+)
+def me(actor: CurrentActor) -> dict[str, Any]:
     """Your id, name, role, territory or unit with labels, your token's expiry and last use."""
     assert actor.id is not None
     return user_out(users.get_user(actor.id))
@@ -76,37 +90,31 @@ def me(actor: Actor = Depends(current_actor)) -> dict[str, Any]:
     responses=RESPONSES,
     summary="Người dùng trong địa bàn / users of your territory",
 )
-def list_users(
-    actor: Actor = Depends(current_actor),
-    role: Role | None = Query(None),
-    territory: str | None = Query(None, max_length=20, description="mã tỉnh hoặc mã xã"),
-    active: bool | None = Query(None),
-    limit: int = Query(50, ge=1, le=queries.MAX_LIMIT),
-    cursor: str | None = Query(None, max_length=200),
-) -> dict[str, Any]:
+def list_users(actor: CurrentActor, q: Annotated[UserQuery, Query()]) -> dict[str, Any]:
     """A province administrator or an auditor lists the users of its territory; keyset pages
     (pass `next_cursor` back as `cursor`)."""
     with read_connection() as conn:
         rows, next_cursor = users.list_users(
             conn,
             actor,
-            role=role.value if role else None,
-            territory_code=territory,
-            active=active,
-            limit=limit,
-            cursor=cursor,
+            role=q.role.value if q.role else None,
+            territory_code=q.territory,
+            active=q.active,
+            limit=q.limit,
+            cursor=q.cursor,
         )
     return {"items": [user_out(r) for r in rows], "next_cursor": next_cursor}
 
 
 @router.post(
     "/users",
+    dependencies=NO_QUERY,
     status_code=201,
     response_model=UserCreated,
     responses=RESPONSES,
     summary="Tạo người dùng / create a user (the token is shown once)",
 )
-def create_user(body: UserIn, request: Request, actor: Actor = Depends(current_actor)):
+def create_user(actor: CurrentActor, body: UserIn, request: Request):
     """A province administrator creates a user of its province; the answer carries the token,
     shown this once and stored only as a hash."""
     created, token = users.create_user(
@@ -130,20 +138,25 @@ def create_user(body: UserIn, request: Request, actor: Actor = Depends(current_a
 
 
 @router.get(
-    "/users/{user_id}", response_model=UserOut, responses=RESPONSES, summary="Một người dùng"
+    "/users/{user_id}",
+    dependencies=NO_QUERY,
+    response_model=UserOut,
+    responses=RESPONSES,
+    summary="Một người dùng / one user",
 )
-def get_user(user_id: int = UserId, actor: Actor = Depends(current_actor)) -> dict[str, Any]:
+def get_user(actor: CurrentActor, user_id: int = UserId) -> dict[str, Any]:
     return user_out(users.get_user(user_id, by=actor))
 
 
 @router.patch(
     "/users/{user_id}",
+    dependencies=NO_QUERY,
     response_model=UserOut,
     responses=RESPONSES,
     summary="Đổi tên, vai trò, địa bàn, liên hệ / change a user",
 )
 def patch_user(
-    body: UserPatch, request: Request, user_id: int = UserId, actor: Actor = Depends(current_actor)
+    actor: CurrentActor, body: UserPatch, request: Request, user_id: int = UserId
 ) -> dict[str, Any]:
     """Only the fields sent change. Nobody changes their own role; a new territory must lie in
     the administrator's province; a unit user is bound to its unit (send `unit_id`)."""
@@ -153,35 +166,34 @@ def patch_user(
 
 @router.post(
     "/users/{user_id}/deactivate",
+    dependencies=NO_QUERY,
     response_model=UserOut,
     responses=RESPONSES,
     summary="Khóa tài khoản / deactivate (takes effect on the very next request)",
 )
-def deactivate(
-    request: Request, user_id: int = UserId, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
+def deactivate(actor: CurrentActor, request: Request, user_id: int = UserId) -> dict[str, Any]:
     return user_out(users.deactivate_user(user_id, by=actor, request_id=request_id(request)))
 
 
 @router.post(
     "/users/{user_id}/reactivate",
+    dependencies=NO_QUERY,
     response_model=UserOut,
     responses=RESPONSES,
     summary="Mở lại tài khoản / reactivate",
 )
-def reactivate(
-    request: Request, user_id: int = UserId, actor: Actor = Depends(current_actor)
-) -> dict[str, Any]:
+def reactivate(actor: CurrentActor, request: Request, user_id: int = UserId) -> dict[str, Any]:
     return user_out(users.reactivate_user(user_id, by=actor, request_id=request_id(request)))
 
 
 @router.post(
     "/users/{user_id}/rotate-token",
+    dependencies=NO_QUERY,
     response_model=UserCreated,
     responses=RESPONSES,
     summary="Cấp mã mới / rotate the token (the old one stops at once)",
 )
-def rotate_token(request: Request, user_id: int = UserId, actor: Actor = Depends(current_actor)):
+def rotate_token(actor: CurrentActor, request: Request, user_id: int = UserId):
     """The new token is in the answer, shown once; anyone may rotate their own."""
     record, token = users.rotate_token(user_id, by=actor, request_id=request_id(request))
     return JSONResponse({**user_out(record), "token": token}, headers={"Cache-Control": "no-store"})
@@ -189,11 +201,12 @@ def rotate_token(request: Request, user_id: int = UserId, actor: Actor = Depends
 
 @router.get(
     "/users/{user_id}/trail",
+    dependencies=NO_QUERY,
     response_model=UserTrail,
     responses=RESPONSES,
     summary="Nhật ký người dùng / who gave this user which power, when",
 )
-def trail(user_id: int = UserId, actor: Actor = Depends(current_actor)) -> dict[str, Any]:
+def trail(actor: CurrentActor, user_id: int = UserId) -> dict[str, Any]:
     """Every change to the user, in order, and the hash chain checked; for a province
     administrator or an auditor of the territory."""
     events = users.user_trail_of(user_id, by=actor)

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from tests.conftest import ON_POSTGRES
 from tests.factories import OTHER_PROVINCE, PROVINCE, build_world
 from workflow import audit, user_trail, users
-from workflow.tokens import aware
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflow.tokens import aware
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_only_a_province_admin_manages_and_only_in_its_province(world):
         users.create_user(
             name="X", role="police", territory_code=str(PROVINCE), by=admin(world, "other_province")
         )
-    assert "outside their territory" in e.value.detail
+    assert "outside your territory" in e.value.detail
     target = world.actor("police")
     with pytest.raises(NotFound):  # outside the territory the user does not exist
         users.deactivate_user(target.id, by=admin(world, "other_province"))
@@ -95,7 +95,7 @@ def test_only_a_province_admin_manages_and_only_in_its_province(world):
         users.deactivate_user(target.id, by=world.actor("commune_reviewer"))
     with pytest.raises(Forbidden) as e:  # nor moved out of the province
         users.update_user(target.id, {"territory": str(OTHER_PROVINCE)}, by=admin(world))
-    assert "outside their territory" in e.value.detail
+    assert "outside your territory" in e.value.detail
 
 
 def test_nobody_changes_their_own_role_nor_deactivates_themselves(world):
