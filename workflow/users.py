@@ -112,7 +112,8 @@ def _name(name: str | None) -> str:
 
 
 def _contact(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
-    reasons, out = [], []
+    reasons: list[str] = []
+    out: list[str | None] = []
     for value, check in ((email, normalise_email), (phone, normalise_phone)):
         if value is None or not value.strip():
             out.append(None)
