@@ -19,9 +19,11 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from api.problems import ApiProblem
+from workflow import jsontext
 from workflow.actors import Actor
 from workflow.db import joined, write_transaction
 from workflow.models import IdempotencyKey, table_of
+from workflow.prepared import Prepared
 
 table = table_of(IdempotencyKey)
 MAX_KEY_LENGTH = 255
@@ -29,7 +31,7 @@ MAX_KEY_LENGTH = 255
 _FIND = select(table).where(
     table.c.user_id == bindparam("user_id"), table.c.key == bindparam("key")
 )
-_STORE = (
+_STORE = Prepared(
     update(table)
     .where(table.c.id == bindparam("claim"))
     .values(
@@ -41,16 +43,24 @@ _STORE = (
 )
 
 
+_CLAIMED = ("user_id", "key", "fingerprint", "status", "body", "created_at")
+
+
 def _claim_statement(dialect: Any) -> Any:
     # One round trip, no savepoint: a key already held makes the INSERT insert nothing.
     return (
         dialect.insert(table)
+        .values({c: bindparam(c) for c in _CLAIMED})
         .on_conflict_do_nothing(index_elements=["user_id", "key"])
         .returning(table.c.id)
     )
 
 
-_CLAIM = {"sqlite": _claim_statement(sqlite), "postgresql": _claim_statement(postgresql)}
+# Prepared (workflow/prepared.py): every request that carries a key runs both.
+_CLAIM = {
+    "sqlite": Prepared(_claim_statement(sqlite), [table.c.id]),
+    "postgresql": Prepared(_claim_statement(postgresql), [table.c.id]),
+}
 
 
 @dataclass(frozen=True)
@@ -110,8 +120,8 @@ def once(
         if actor.id is None:  # API actors always come from the user table
             raise ApiProblem(400, "Idempotency-Key needs a stored user")
         params = {"user_id": actor.id, "key": check_key(key)}
-        claim = conn.execute(
-            _CLAIM[conn.dialect.name],
+        claim = _CLAIM[conn.dialect.name].scalar(
+            conn,
             {
                 **params,
                 "fingerprint": fp,
@@ -119,16 +129,16 @@ def once(
                 "body": "null",
                 "created_at": now or datetime.now(UTC),
             },
-        ).scalar()
+        )
         if claim is None:
             return _replay(conn.execute(_FIND, params).one(), fp)
         reply = change(conn)
-        conn.execute(
-            _STORE,
+        _STORE.execute(
+            conn,
             {
                 "claim": claim,
                 "status": reply.status,
-                "body": json.dumps(reply.body, ensure_ascii=False, default=str),
+                "body": jsontext.dumps(reply.body),
                 "etag": reply.etag,
                 "location": reply.location,
             },
