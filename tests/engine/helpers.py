@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from states import examples
 from states.authority import Level, authority
+from states.deadlines import QUANG_NGAI_PLAN
 from states.lifecycle import TRANSITION_BY_EVENT, Event, State, step_for
 from states.rulesets import Policy, RuleSet
 from states.subjects import ManagingLevel, SubjectType
@@ -77,6 +78,22 @@ def enable_revocation(province: int = PROVINCE, year: int = YEAR) -> None:
                     year=year,
                     subject_type=subject,
                     policy=Policy(revocation_enabled=True),
+                ),
+            )
+
+
+def publish_province_plan(province: int = PROVINCE, year: int = YEAR) -> None:
+    """The province's own calendar dates (the Quảng Ngãi plan: self-assessment by 05/11 for
+    the non-KDC units), published as its rule sets, as the demo does."""
+    with write_transaction() as conn:
+        for subject in SubjectType:
+            rulesets.publish(
+                conn,
+                RuleSet(
+                    province_code=province,
+                    year=year,
+                    subject_type=subject,
+                    deadlines=QUANG_NGAI_PLAN,
                 ),
             )
 
