@@ -9,6 +9,7 @@ one they use the national data of the subject type.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from states.assessment import DEFAULT_PAPERS, Paper
@@ -95,5 +96,14 @@ def registration_payload(subject: SubjectType | str) -> dict[str, Any]:
 def decision_payload(
     decision_no: str = "15/QĐ-UBND", decision_date: str = "2026-11-12"
 ) -> dict[str, Any]:
-    """``recognise``: the decision's number and date."""
+    """``recognise``: the decision's number and date (``decision_day`` gives a valid one)."""
     return {"decision_no": decision_no, "decision_date": decision_date}
+
+
+def decision_day(year: int, today: date) -> str:
+    """A decision date the guard accepts for a dossier of ``year`` decided on ``today`` (the
+    date in Vietnam): today in the current year, the national decision date (12/11) of a past
+    year, capped at today."""
+    if year == today.year:
+        return today.isoformat()
+    return min(date(year, 11, 12), today).isoformat()

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, insert
 
 from api import changes
 from states import examples
+from states.calendar import local_date
 from states.lifecycle import Event, Role
 from states.rulesets import Policy, RegistrationWindow, RuleSet
 from states.subjects import SubjectType
@@ -50,7 +51,8 @@ def bench_payload(event: Event, subject_type: str) -> dict[str, Any]:
         elif event is Event.POLICE_VERIFY:
             payload = examples.verify_payload(subject_type)
         elif event is Event.RECOGNISE:
-            payload = examples.decision_payload("15/QĐ-UBND", datetime.now(UTC).date().isoformat())
+            today = local_date(datetime.now(UTC))  # the guard judges the date in Vietnam
+            payload = examples.decision_payload("15/QĐ-UBND", today.isoformat())
         else:
             payload = {}
         _PAYLOADS[key] = payload
@@ -292,7 +294,7 @@ def run(
     engine, path = _database(db)
     migrate.upgrade(engine)
     url = engine.url.render_as_string(hide_password=False)
-    year = year or datetime.now(UTC).year
+    year = year or local_date(datetime.now(UTC)).year  # the year in Vietnam
     units = _units(engine, dossiers)
     _open_all_year(engine, year)
     engine.dispose()

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from states import examples
+from states.calendar import local_date
+from states.deadlines import QUANG_NGAI_PLAN
 from states.lifecycle import Event, Role
 from states.rulesets import Policy, RegistrationWindow, RuleSet
 from states.subjects import SubjectType
@@ -37,7 +39,10 @@ def demo_payload(event: Event, dossier: dict[str, Any]) -> dict[str, Any]:
     if event is Event.POLICE_VERIFY:
         return examples.verify_payload(dossier["subject_type"])
     if event is Event.RECOGNISE:
-        return examples.decision_payload(f"{dossier['id']}/QĐ-UBND", "2026-11-12")
+        today = local_date(datetime.now(UTC))
+        return examples.decision_payload(
+            f"{dossier['id']}/QĐ-UBND", examples.decision_day(dossier["year"], today)
+        )
     if event in (Event.REJECT, Event.RETURN_FOR_REVISION, Event.REVOKE):
         return {
             "reason": "Thiếu biên bản họp tự đánh giá / the self-assessment minutes are missing",
@@ -78,7 +83,7 @@ PATHS: dict[str, list[Event]] = {
 
 def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any]:
     """Create the demo data; returns what was made, with each user's token."""
-    year = year or datetime.now(UTC).year
+    year = year or local_date(datetime.now(UTC)).year  # the year in Vietnam
     communes = communes_of(DEMO_PROVINCE)[:3]
     users: list[dict[str, Any]] = []
 
@@ -99,8 +104,9 @@ def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any
         )
         return actor
 
-    # The demo province adds the revocation switch the national text lacks (domain.md), and keeps
-    # registration open all year (as Đồng Nai extended it in 2025) so the demo seeds on any day.
+    # The demo province adds the revocation switch the national text lacks (domain.md), keeps
+    # registration open all year (as Đồng Nai extended it in 2025) so the demo seeds on any day,
+    # and publishes its plan's dates (self-assessment by 05/11), labelled as the province's.
     with write_transaction(engine) as conn:
         for subject in SubjectType:
             rulesets.publish(
@@ -113,6 +119,7 @@ def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any
                         revocation_enabled=True,
                         registration_window=RegistrationWindow(start="01-01", end="12-31"),
                     ),
+                    deadlines=QUANG_NGAI_PLAN,
                 ),
             )
     province_seat = f"province:{DEMO_PROVINCE}"

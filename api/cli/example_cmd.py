@@ -8,6 +8,7 @@ import typer
 
 from api.cli.main import app, emit, fail
 from states import examples
+from states.calendar import local_date
 from states.lifecycle import Event
 from states.subjects import SubjectType
 from workflow import engine as wf
@@ -25,7 +26,8 @@ def body_for(event: str, subject: SubjectType, rules=None) -> dict:
     if ev is Event.POLICE_VERIFY:
         return examples.verify_payload(subject, rules)
     if ev is Event.RECOGNISE:
-        return examples.decision_payload("15/QĐ-UBND", datetime.now(UTC).date().isoformat())
+        today = local_date(datetime.now(UTC))  # the guard judges the date in Vietnam
+        return examples.decision_payload("15/QĐ-UBND", today.isoformat())
     if ev is Event.REVOKE:
         return {
             "decision_no": "20/QĐ-UBND",

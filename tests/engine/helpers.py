@@ -37,7 +37,8 @@ def payload_for(event: Event | str, dossier: dict[str, Any]) -> dict[str, Any]:
     if event is Event.POLICE_VERIFY:
         return examples.verify_payload(dossier["subject_type"], rules_of(dossier))
     if event is Event.RECOGNISE:
-        return examples.decision_payload("15/QĐ-UBND", "2026-11-12")
+        # 12/11 of the dossier's year: inside its year, and past for the years tests decide in
+        return examples.decision_payload("15/QĐ-UBND", f"{dossier['year']}-11-12")
     if event is Event.REVOKE:
         return {"decision_no": "20/QĐ-UBND", "reason": "Phát hiện vi phạm sau công nhận"}
     if event in (Event.REJECT, Event.RETURN_FOR_REVISION):
