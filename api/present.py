@@ -12,8 +12,8 @@ from api.schemas import DossierOut, RuleSetRef
 from states import territory
 from states.authority import authority
 from states.calendar import local_date, working_days_between
-from states.rulesets import evaluation_window
 from states.lifecycle import ROLE_LABELS, STATE_LABELS, STEP_OF_STATE, TERMINAL, State
+from states.rulesets import evaluation_window
 from states.subjects import ManagingLevel, SubjectType
 from workflow import queries, rulesets
 

@@ -20,7 +20,7 @@ from states.assessment import (
 )
 from states.calendar import local_date
 from states.lifecycle import STATE_OF, Event, State, Transition
-from states.rulesets import RuleSet
+from states.rulesets import RuleSet, evaluation_window
 from states.scoring import score_sheet_reasons
 from states.subjects import ManagingLevel, SubjectType
 from workflow.actors import Actor
@@ -233,7 +233,9 @@ def _no_disqualifier(ctx: GuardContext) -> list[str]:
             "for revision"
         ]
     # Validated at submit under this same (immutable) rule set: judged, not validated again.
-    reasons = stored_disqualifying_reasons(ctx.rules.criteria, answers)
+    reasons = stored_disqualifying_reasons(
+        ctx.rules.criteria, answers, evaluation_window(ctx.rules, ctx.dossier["year"])
+    )
     return reasons + [CANNOT_PASS] if reasons else []
 
 
@@ -266,7 +268,8 @@ def _every_criterion_met(ctx: GuardContext) -> list[str]:
             "Hồ sơ chưa có kết quả thẩm định / the dossier has no verified assessment: the "
             "police verify it first"
         ]
-    reasons = stored_unmet_reasons(ctx.rules.criteria, answers)
+    window = evaluation_window(ctx.rules, ctx.dossier["year"])
+    reasons = stored_unmet_reasons(ctx.rules.criteria, answers, window=window)
     if ctx.rules.score_table is not None and ctx.dossier.get("verified_scores") is None:
         reasons.append(
             "Hồ sơ chưa có bảng điểm của cấp trên / the dossier has no superior's score "

@@ -58,3 +58,11 @@ def test_a_revocation_dated_outside_the_range_is_refused(api):
         r = fire(api, d, Event.REVOKE, ubnd, {**body, "decision_date": "2026-12-01"})
     assert r.status_code == 200, r.text
     assert "ngày 01/12/2026" in r.json()["last_reason"]
+
+
+def test_the_dossier_shows_its_evaluation_window(api):
+    d = walk(api, "KDC", State.REGISTERED)
+    rep = api.world.actor("unit", "KDC")
+    got = api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(rep)).json()
+    assert got["evaluation_window"] == {"from": "2025-11-01", "to": "2026-10-31"}
+    assert d["evaluation_window"] == got["evaluation_window"]  # the change's answer too
