@@ -13,6 +13,7 @@ from states import territory
 from states.authority import authority
 from states.calendar import local_date, working_days_between
 from states.lifecycle import ROLE_LABELS, STATE_LABELS, STEP_OF_STATE, TERMINAL, State
+from states.rulesets import evaluation_window
 from states.subjects import ManagingLevel, SubjectType
 from workflow import queries, rulesets
 from workflow.models import DOSSIER_UNIT_COLUMNS
@@ -78,6 +79,7 @@ def dossier_out(
     unit: dict[str, Any] | None,
     rule_set: dict[str, Any] | None,
     now: datetime | None = None,
+    window: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     state = State(row["state"])
@@ -109,7 +111,14 @@ def dossier_out(
             )
         },
         "returns": row.get("returns") or {},
+        "evaluation_window": {"from": window[0], "to": window[1]} if window else None,
     }
+
+
+def window_of(conn: Connection, row: dict[str, Any]) -> tuple[date, date]:
+    """The evaluation period the dossier's results cover (TT 124 Điều 8.2, or the province's),
+    from its pinned rule set (cached: rule sets never change)."""
+    return evaluation_window(rulesets.load(conn, row["rule_set_id"]), row["year"])
 
 
 def summary_out(row: dict[str, Any], unit: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
@@ -167,7 +176,7 @@ def render(conn: Connection, row: dict[str, Any], now: datetime | None = None) -
     two equal)."""
     unit = _unit_of(conn, row)
     rule_set = rulesets.describe(conn, row["rule_set_id"])
-    out = dossier_out(row, unit, rule_set, now)
+    out = dossier_out(row, unit, rule_set, now, window_of(conn, row))
     for key in _TIMES:
         out[key] = _json_time(out[key])
     if out["unit"] is not None:
@@ -177,6 +186,9 @@ def render(conn: Connection, row: dict[str, Any], now: datetime | None = None) -
         for key in _STEP_TIMES:
             step[key] = _json_time(step[key])
     out["rule_set"] = {k: out["rule_set"].get(k) for k in _RULE_SET_FIELDS}
+    window = out["evaluation_window"]
+    if window is not None:
+        out["evaluation_window"] = {k: _json_time(v) for k, v in window.items()}
     return out
 
 
@@ -186,5 +198,5 @@ def render_checked(
     """``render`` through ``DossierOut``'s validation: what the fast path must equal."""
     unit = queries.unit_by_id(conn, row["unit_id"])
     rule_set = rulesets.describe(conn, row["rule_set_id"])
-    out = dossier_out(row, unit, rule_set, now)
+    out = dossier_out(row, unit, rule_set, now, window_of(conn, row))
     return DossierOut.model_validate(out).model_dump(mode="json")

@@ -218,6 +218,18 @@ class StepOut(BaseModel):
     next_escalation_at: datetime | None
 
 
+class EvaluationWindowOut(BaseModel):
+    """Kỳ đánh giá / the evaluation window the year's results cover (TT 124 Điều 8.2)."""
+
+    # "from" is a Python keyword: the field is from_, written and read as "from".
+    model_config = ConfigDict(
+        validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+
+    from_: date = Field(alias="from")
+    to: date
+
+
 class RuleSetRef(BaseModel):
     id: int
     province_code: int | None = None
@@ -292,6 +304,13 @@ class DossierOut(BaseModel):
         None, description="Thời điểm rút hồ sơ / when it was withdrawn"
     )
     returns: dict[str, int] = Field(default_factory=dict)
+    evaluation_window: EvaluationWindowOut | None = Field(
+        None,
+        description=(
+            "Kỳ đánh giá của năm (TT 124 Điều 8.2: KDC 01/11 năm trước đến 31/10; XA, CQ, DN, "
+            "CSGD 16/11 năm trước đến 15/11) / the year's evaluation window"
+        ),
+    )
     created_at: datetime
     updated_at: datetime
 

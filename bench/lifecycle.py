@@ -23,6 +23,7 @@ from sqlalchemy import Engine, insert
 from api import changes
 from bench import scratch
 from states import examples
+from states.calendar import local_date
 from states.lifecycle import Event, Role
 from states.rulesets import Policy, RegistrationWindow, RuleSet
 from states.subjects import SubjectType
@@ -51,7 +52,8 @@ def bench_payload(event: Event, subject_type: str) -> dict[str, Any]:
         elif event is Event.POLICE_VERIFY:
             payload = examples.verify_payload(subject_type)
         elif event is Event.RECOGNISE:
-            payload = examples.decision_payload("15/QĐ-UBND", datetime.now(UTC).date().isoformat())
+            today = local_date(datetime.now(UTC))  # the guard judges the date in Vietnam
+            payload = examples.decision_payload("15/QĐ-UBND", today.isoformat())
         else:
             payload = {}
         _PAYLOADS[key] = payload
@@ -300,7 +302,7 @@ def run(
             url,
             dossiers,
             connections,
-            year or datetime.now(UTC).year,
+            year or local_date(datetime.now(UTC)).year,
             payload,
             processes,
             with_keys,

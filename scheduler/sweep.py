@@ -57,8 +57,8 @@ def sweep(
 ) -> SweepResult:
     """Escalate every step whose next level is due at ``now`` (default: the current time).
 
-    A step several levels overdue is raised one level at a time, each level written once; the
-    row stays due until its last due level is written, so the same sweep picks it up again."""
+    A step several levels overdue is raised once, to the highest level due (one audit row, one
+    message); the levels it passed over are named in that row, never sent on their own."""
     engine = engine or get_engine()
     now = (now or datetime.now(UTC)).astimezone(UTC)
     result = SweepResult()

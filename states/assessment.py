@@ -275,19 +275,37 @@ def evaluate(criteria: Iterable[Criterion], assessment: Mapping[str, Any]) -> li
     return [judge(c, answers[c.id]) for c in criteria if c.measure is None]
 
 
-def judge(c: Criterion, answer: Mapping[str, Any]) -> CriterionResult:
-    """One unit-answered criterion judged on its (valid) answer."""
+Window = tuple[date, date]  # the evaluation period (first, last day) a NEG criterion covers
+
+
+def _in_window(window: Window | None) -> tuple[str, str]:
+    if window is None:
+        return "", ""
+    first, last = window
+    return (
+        f" trong kỳ đánh giá {first:%d/%m/%Y}–{last:%d/%m/%Y}",
+        f" in the evaluation window {first.isoformat()} to {last.isoformat()}",
+    )
+
+
+def judge(c: Criterion, answer: Mapping[str, Any], window: Window | None = None) -> CriterionResult:
+    """One unit-answered criterion judged on its (valid) answer; a NEG criterion's words name
+    the evaluation ``window`` it covers when given (TT 124 Điều 8.2)."""
     if c.kind in _BOOLEAN_KINDS:
         if answer["met"]:
             return CriterionResult(c, True, "đạt", "met")
         return CriterionResult(c, False, "chưa đạt", "not met")
     if c.kind is CriterionKind.NEG:
+        in_vi, in_en = _in_window(window)
         if not answer["happened"]:
-            return CriterionResult(c, True, "không xảy ra", "did not happen")
+            return CriterionResult(c, True, f"không xảy ra{in_vi}", f"did not happen{in_en}")
         exemption = answer.get("exemption")
         if exemption is None:
             return CriterionResult(
-                c, False, "đã xảy ra, không có miễn trừ", "happened with no exemption"
+                c,
+                False,
+                f"đã xảy ra{in_vi}, không có miễn trừ",
+                f"happened with no exemption{in_en}",
             )
         vi, en = EXEMPTION_LABELS[Exemption(exemption["kind"])]
         return CriterionResult(
@@ -354,7 +372,10 @@ def is_met(c: Criterion, answer: Mapping[str, Any]) -> bool:
 
 
 def stored_unmet_reasons(
-    criteria: Iterable[Criterion], assessment: Any, kinds: Iterable[CriterionKind] | None = None
+    criteria: Iterable[Criterion],
+    assessment: Any,
+    kinds: Iterable[CriterionKind] | None = None,
+    window: Window | None = None,
 ) -> list[str]:
     """``unmet_reasons`` for an assessment the engine stored after validating it under the same
     rule set (rule sets never change): judged without validating it again. Anything that does not
@@ -363,7 +384,7 @@ def stored_unmet_reasons(
     try:
         answers = assessment["answers"]
         return [
-            judge(c, answers[c.id]).reason()
+            judge(c, answers[c.id], window).reason()
             for c in criteria
             if c.measure is None
             and (wanted is None or c.kind in wanted)
@@ -373,9 +394,11 @@ def stored_unmet_reasons(
         return unmet_reasons(criteria, assessment, kinds)
 
 
-def stored_disqualifying_reasons(criteria: Iterable[Criterion], assessment: Any) -> list[str]:
+def stored_disqualifying_reasons(
+    criteria: Iterable[Criterion], assessment: Any, window: Window | None = None
+) -> list[str]:
     """``disqualifying_reasons`` for a stored, already validated assessment."""
-    return stored_unmet_reasons(criteria, assessment, DISQUALIFYING_KINDS)
+    return stored_unmet_reasons(criteria, assessment, DISQUALIFYING_KINDS, window)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ def registration_payload(subject: SubjectType | str) -> dict[str, Any]:
 def decision_payload(
     decision_no: str = DECISION_NO, decision_date: str = DECISION_DATE
 ) -> dict[str, Any]:
-    """``recognise``: the decision's number and date."""
+    """``recognise``: the decision's number and date (``decision_day`` gives a valid one)."""
     return {"decision_no": decision_no, "decision_date": decision_date}
 
 
@@ -229,3 +229,12 @@ def events_carrying(name: str) -> tuple[list[Event], list[Event]]:
         [e for e in Event if name in fields[e][0]],
         [e for e in Event if name in fields[e][1]],
     )
+
+
+def decision_day(year: int, today: date) -> str:
+    """A decision date the guard accepts for a dossier of ``year`` decided on ``today`` (the
+    date in Vietnam): today in the current year, the national decision date (12/11) of a past
+    year, capped at today."""
+    if year == today.year:
+        return today.isoformat()
+    return min(date(year, 11, 12), today).isoformat()

@@ -157,7 +157,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         State.RECOGNISED,
         Step.DECIDE,
         required=("decision_no", "decision_date"),
-        guards=("every_criterion_met", "commune_units"),
+        guards=("decision_date", "every_criterion_met", "commune_units"),
     ),
     Transition(Event.REJECT, REVIEW_STATES, State.REJECTED, Step.DECIDE, required=("reason",)),
     Transition(
@@ -177,7 +177,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         State.REVOKED,
         Step.DECIDE,
         required=("decision_no", "reason"),
-        guards=("revocation_enabled",),
+        guards=("revocation_enabled", "decision_date"),
     ),
 )
 

@@ -85,6 +85,29 @@ class RegistrationWindow(BaseModel):
         return _on(year, self.start), _on(year, self.end)
 
 
+class EvaluationWindow(BaseModel):
+    """The period a year's results cover (TT 124 Điều 8.2): from ``start`` of the previous year
+    (``from_previous_year``) to ``end`` of the dossier's year."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: MonthDay
+    end: MonthDay
+    from_previous_year: bool = True
+
+    def bounds(self, year: int) -> tuple[date, date]:
+        return _on(year - 1 if self.from_previous_year else year, self.start), _on(year, self.end)
+
+
+# The law's windows: KDC from 01/11 of the previous year to 31/10; the others 16/11 to 15/11.
+NATIONAL_WINDOWS: dict[SubjectType, EvaluationWindow] = {
+    s: EvaluationWindow(start="11-01", end="10-31")
+    if s is SubjectType.KDC
+    else EvaluationWindow(start="11-16", end="11-15")
+    for s in SubjectType
+}
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -96,6 +119,8 @@ class Policy(BaseModel):
     # The share of units the province aims to see recognised (Quảng Ngãi 80%, Tây Ninh 90%).
     recognition_target_pct: int = Field(default=80, ge=0, le=100)
     required_papers: tuple[Paper, ...] = DEFAULT_PAPERS
+    # None: the law's window for the subject type (NATIONAL_WINDOWS); a province may set its own.
+    evaluation_window: EvaluationWindow | None = None
 
 
 class RuleSet(BaseModel):
@@ -186,6 +211,20 @@ def _policy_problems(policy: Policy) -> list[Problem]:
     papers: list[Problem] = [
         (("policy", "required_papers"), p) for p in paper_ids_problems(policy.required_papers)
     ]
+    evaluation = policy.evaluation_window
+    if (
+        evaluation is not None
+        and not evaluation.from_previous_year
+        and evaluation.end < evaluation.start
+    ):
+        window.append(
+            (
+                ("policy", "evaluation_window"),
+                f"Kỳ đánh giá kết thúc ({evaluation.end}) trước khi bắt đầu ({evaluation.start}) "
+                f"/ the evaluation window ends ({evaluation.end}) before it starts "
+                f"({evaluation.start})",
+            )
+        )
     return window + papers
 
 
@@ -341,6 +380,13 @@ def national_floor_problems(rules: RuleSet) -> list[str]:
                 f"national criterion {c.id} must keep its kind {c.kind.value}"
             )
     return problems
+
+
+def evaluation_window(rules: RuleSet, year: int | None = None) -> tuple[date, date]:
+    """The evaluation period (first and last day) of ``year`` (default: the rule set's year)
+    under ``rules``: the province's window if it set one, else the law's for the subject type."""
+    window = rules.policy.evaluation_window or NATIONAL_WINDOWS[rules.subject_type]
+    return window.bounds(rules.year if year is None else year)
 
 
 def registration_window_reasons(rules: RuleSet, day: date) -> list[str]:

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from states import examples
+from states.calendar import local_date
+from states.deadlines import QUANG_NGAI_PLAN
 from states.lifecycle import Event, Role
 from states.rulesets import Policy, RegistrationWindow, RuleSet
 from states.subjects import SubjectType
@@ -32,8 +34,14 @@ def is_empty(engine: Engine | None = None) -> bool:
 
 def demo_payload(event: Event, dossier: dict[str, Any]) -> dict[str, Any]:
     """The payload the demo sends with each event: valid data from ``states.examples``, its
-    decisions numbered by the dossier."""
-    return examples.example(event, dossier["subject_type"], number=dossier["id"])
+    decisions numbered by the dossier and dated as the guard accepts today (in Vietnam)."""
+    today = local_date(datetime.now(UTC))
+    return examples.example(
+        event,
+        dossier["subject_type"],
+        number=dossier["id"],
+        decision_date=examples.decision_day(dossier["year"], today),
+    )
 
 
 def registration_moment(year: int, now: datetime | None = None) -> datetime:
@@ -68,7 +76,7 @@ PATHS: dict[str, list[Event]] = {
 
 def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any]:
     """Create the demo data; returns what was made, with each user's token."""
-    year = year or datetime.now(UTC).year
+    year = year or local_date(datetime.now(UTC)).year  # the year in Vietnam
     communes = communes_of(DEMO_PROVINCE)[:3]
     users: list[dict[str, Any]] = []
 
@@ -89,8 +97,9 @@ def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any
         )
         return actor
 
-    # The demo province adds the revocation switch the national text lacks (domain.md), and keeps
-    # registration open all year (as Đồng Nai extended it in 2025) so the demo seeds on any day.
+    # The demo province adds the revocation switch the national text lacks (domain.md), keeps
+    # registration open all year (as Đồng Nai extended it in 2025) so the demo seeds on any day,
+    # and publishes its plan's dates (self-assessment by 05/11), labelled as the province's.
     with write_transaction(engine) as conn:
         for subject in SubjectType:
             rulesets.publish(
@@ -103,6 +112,7 @@ def seed(year: int | None = None, engine: Engine | None = None) -> dict[str, Any
                         revocation_enabled=True,
                         registration_window=RegistrationWindow(start="01-01", end="12-31"),
                     ),
+                    deadlines=QUANG_NGAI_PLAN,
                 ),
             )
     province_seat = f"province:{DEMO_PROVINCE}"

@@ -100,9 +100,10 @@ def _recognised(ctx: GuardContext) -> dict[str, Any]:
 
 @effect(Event.REVOKE)
 def _revoked(ctx: GuardContext) -> dict[str, Any]:
-    return {
-        "last_reason": f"{_reason(ctx)} (QĐ thu hồi số {str(ctx.payload['decision_no']).strip()})"
-    }
+    number = str(ctx.payload["decision_no"]).strip()
+    day = parse_date(ctx.payload.get("decision_date"))  # optional; the guard checked its range
+    dated = f" ngày {day:%d/%m/%Y}" if day else ""
+    return {"last_reason": f"{_reason(ctx)} (QĐ thu hồi số {number}{dated})"}
 
 
 def apply(ctx: GuardContext, dest: State) -> dict[str, Any]:

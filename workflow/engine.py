@@ -81,6 +81,7 @@ WRITABLE = frozenset(
         "step_opened_at",
         "step_seq",
         "due_at",
+        "step_opened_late",
         "escalation_level",
         "next_escalation_at",
         "returns",
@@ -286,7 +287,9 @@ def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> _Decided:
     changes = effects.apply(ctx, dest)
     version = dossier["version"] + 1
     seq = dossier["audit_seq"] + 1
-    changes.update(open_step(rules, dossier, dest, at, seq))
+    changes.update(
+        open_step(rules, dossier, dest, at, seq, returned=ev is Event.RETURN_FOR_REVISION)
+    )
     reason = payload.get("reason")
     row, head = audit.record(
         dossier_id=move.dossier_id,

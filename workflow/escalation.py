@@ -1,7 +1,9 @@
 """Escalating an overdue step: through the same audit path as every event, never deciding.
 
 One transaction writes the escalation row (unique per dossier, step and level), the audit
-event, the outbox notification and the dossier's new level and next escalation time.
+event, the outbox notification and the dossier's new level and next escalation time. A step
+already past several levels gets only the highest one due (one row, one message): three
+messages in the same minute tell an official nothing the last one does not.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, update
 
-from states.deadlines import escalation_target, next_level
+from states.deadlines import due_level, escalation_target, next_level
 from states.lifecycle import STEP_OF_STATE, State
 from states.subjects import ManagingLevel, SubjectType
 from workflow import audit, rulesets
@@ -50,22 +52,27 @@ _RESCHEDULE = (
 
 
 def escalate(conn: Connection, dossier: dict[str, Any], now: datetime) -> int | None:
-    """Raise the dossier's open step to its next level if that level is due; returns the level.
+    """Raise the dossier's open step to the highest level due at ``now``; returns the level.
+    Levels it passes over are not written: the message of the level reached says it all.
 
     The caller holds the row lock. A level reached by another sweeper is not written twice: the
     unique key on (dossier, step, level) and the level check in the UPDATE both refuse it."""
     state = State(dossier["state"])
-    due = None
+    due = upcoming = None
     if state in STEP_OF_STATE and dossier["due_at"] is not None:
         ladder = deadline_rules(rulesets.load(conn, dossier["rule_set_id"])).ladder
-        due = next_level(ladder, dossier["due_at"], dossier["escalation_level"])
-    if due is None or due[1] > now:
+        due = due_level(ladder, dossier["due_at"], dossier["escalation_level"], now)
+        if due is None:
+            upcoming = next_level(ladder, dossier["due_at"], dossier["escalation_level"])
+    if due is None:
         # The recorded time was stale (it cannot be, short of a hand edit): put it right.
         conn.execute(
-            _RESCHEDULE, {"b_id": dossier["id"], "next_escalation_at": due[1] if due else None}
+            _RESCHEDULE,
+            {"b_id": dossier["id"], "next_escalation_at": upcoming[1] if upcoming else None},
         )
         return None
     level = due[0]
+    skipped = list(range(dossier["escalation_level"] + 1, level))
     target = escalation_target(
         state, level, ManagingLevel(dossier["managing_level"]), SubjectType(dossier["subject_type"])
     )
@@ -77,6 +84,8 @@ def escalate(conn: Connection, dossier: dict[str, Any], now: datetime) -> int | 
         "due_at": dossier["due_at"].isoformat(),
         "to_role": target.role,
         "to_level": target.level,
+        # Levels already past when the sweep first saw the step: not sent separately.
+        "levels_passed_over": skipped,
     }
     conn.execute(
         _INSERT,

@@ -18,8 +18,9 @@ from states.assessment import (
     stored_unmet_reasons,
     xa_units_reasons,
 )
+from states.calendar import local_date
 from states.lifecycle import STATE_OF, Event, State, Transition
-from states.rulesets import RuleSet
+from states.rulesets import RuleSet, evaluation_window
 from states.scoring import score_sheet_reasons
 from states.subjects import ManagingLevel, SubjectType
 from workflow.actors import Actor
@@ -95,10 +96,7 @@ def missing_fields(transition: Transition, payload: dict[str, Any]) -> list[str]
             else:
                 reasons.append(REQUIRED_FIELD_REASONS.get(name, f"'{name}' is required"))
         elif name == "decision_date" and parse_date(value) is None:
-            reasons.append(
-                f"Ngày quyết định '{value}' không hợp lệ / decision date '{value}' is not "
-                "a date (YYYY-MM-DD)"
-            )
+            reasons.append(_bad_date(value))
     return reasons
 
 
@@ -109,6 +107,41 @@ def parse_date(value: Any) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+@guard("decision_date", uses_payload=True)
+def _decision_date(ctx: GuardContext) -> list[str]:
+    """A decision is dated inside the dossier's year and not after today in Vietnam."""
+    value = ctx.payload.get("decision_date")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return []  # required or not, missing_fields speaks for a missing one
+    day = parse_date(value)
+    if day is None:
+        # recognise: missing_fields already named the bad format; revoke takes it optionally
+        return [] if "decision_date" in ctx.transition.required else [_bad_date(value)]
+    year = ctx.dossier["year"]
+    first, last = date(year, 1, 1), min(date(year, 12, 31), local_date(ctx.now))
+    if first <= day <= last:
+        return []
+    if last < first:
+        return [
+            f"Ngày quyết định {day:%d/%m/%Y} không hợp lệ: năm {year} chưa bắt đầu (hôm nay "
+            f"{local_date(ctx.now):%d/%m/%Y}) / decision date {day.isoformat()} is not "
+            f"allowed: the year {year} has not begun (today is {local_date(ctx.now).isoformat()})"
+        ]
+    return [
+        f"Ngày quyết định {day:%d/%m/%Y} phải từ {first:%d/%m/%Y} đến {last:%d/%m/%Y} (trong "
+        f"năm {year} của hồ sơ, không sau hôm nay theo giờ Việt Nam) / decision date "
+        f"{day.isoformat()} must be from {first.isoformat()} to {last.isoformat()} (in the "
+        f"dossier's year {year}, not after today in Vietnam)"
+    ]
+
+
+def _bad_date(value: Any) -> str:
+    return (
+        f"Ngày quyết định '{value}' không hợp lệ / decision date '{value}' is not a date "
+        "(YYYY-MM-DD)"
+    )
 
 
 @guard("return_limit")
@@ -200,7 +233,9 @@ def _no_disqualifier(ctx: GuardContext) -> list[str]:
             "for revision"
         ]
     # Validated at submit under this same (immutable) rule set: judged, not validated again.
-    reasons = stored_disqualifying_reasons(ctx.rules.criteria, answers)
+    reasons = stored_disqualifying_reasons(
+        ctx.rules.criteria, answers, evaluation_window(ctx.rules, ctx.dossier["year"])
+    )
     return reasons + [CANNOT_PASS] if reasons else []
 
 
@@ -233,7 +268,8 @@ def _every_criterion_met(ctx: GuardContext) -> list[str]:
             "Hồ sơ chưa có kết quả thẩm định / the dossier has no verified assessment: the "
             "police verify it first"
         ]
-    reasons = stored_unmet_reasons(ctx.rules.criteria, answers)
+    window = evaluation_window(ctx.rules, ctx.dossier["year"])
+    reasons = stored_unmet_reasons(ctx.rules.criteria, answers, window=window)
     if ctx.rules.score_table is not None and ctx.dossier.get("verified_scores") is None:
         reasons.append(
             "Hồ sơ chưa có bảng điểm của cấp trên / the dossier has no superior's score "

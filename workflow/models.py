@@ -180,6 +180,9 @@ class Dossier(SQLModel, table=True):
     # escalations are unique per (dossier, step_seq, level).
     step_seq: int = 0
     due_at: datetime | None = None
+    # The step opened after (or too close to) its calendar date, or was reopened by a return:
+    # its due date is the minimum handling time, not the calendar's (the report counts these).
+    step_opened_late: bool = False
     escalation_level: int = 0
     # When the next escalation level falls due; the sweep reads only rows whose time has come.
     next_escalation_at: datetime | None = None

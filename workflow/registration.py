@@ -81,6 +81,7 @@ _INSERT_COLUMNS = (
     "step_opened_at",
     "step_seq",
     "due_at",
+    "step_opened_late",
     "next_escalation_at",
 )
 _INSERT_DOSSIER = insert(dossier_table).values(

@@ -31,7 +31,7 @@ def _headers(labels: dict[str, Any]) -> list[str]:
             "Đạt chỉ tiêu công nhận",
         ]
         + [labels["states"][s]["vi"] for s in STATES]
-        + ["Quá hạn", "Đã nhắc / chuyển cấp"]
+        + ["Quá hạn", "Đã nhắc / chuyển cấp", "Mở muộn (được thêm thời gian xử lý)"]
     )
 
 
@@ -51,7 +51,7 @@ def _figures(f: dict[str, Any]) -> list[Any]:
             _yes(f["meets_recognition_target"]),
         ]
         + [f["by_state"][s] for s in STATES]
-        + [f["overdue"], f["escalated"]]
+        + [f["overdue"], f["escalated"], f["opened_late"]]
     )
 
 

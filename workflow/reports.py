@@ -60,7 +60,13 @@ def _scope(actor: Actor, province: int | None, commune: int | None) -> tuple[int
 
 
 def _empty() -> dict[str, Any]:
-    return {"units": 0, "by_state": {s.value: 0 for s in State}, "overdue": 0, "escalated": 0}
+    return {
+        "units": 0,
+        "by_state": {s.value: 0 for s in State},
+        "overdue": 0,
+        "escalated": 0,
+        "opened_late": 0,
+    }
 
 
 def _finish(f: dict[str, Any], targets: Targets) -> dict[str, Any]:
@@ -79,6 +85,9 @@ def _finish(f: dict[str, Any], targets: Targets) -> dict[str, Any]:
         "meets_recognition_target": meets(recognised, registered, targets.recognition_pct),
         "overdue": f["overdue"],
         "escalated": f["escalated"],
+        # Open steps that opened after (or too close to) their calendar date, or reopened by a
+        # return: their due date is the minimum handling time, not the calendar's.
+        "opened_late": f["opened_late"],
     }
 
 
@@ -86,6 +95,7 @@ def _add(into: dict[str, Any], other: dict[str, Any]) -> None:
     into["units"] += other["units"]
     into["overdue"] += other["overdue"]
     into["escalated"] += other["escalated"]
+    into["opened_late"] += other["opened_late"]
     for s, n in other["by_state"].items():
         into["by_state"][s] += n
 
@@ -107,6 +117,7 @@ def queries(province: int, commune: int | None, year: int, now: datetime):
             func.count().label("n"),
             func.sum(case((and_(open_, d.due_at < now), 1), else_=0)).label("overdue"),
             func.sum(case((and_(open_, d.escalation_level > 0), 1), else_=0)).label("escalated"),
+            func.sum(case((and_(open_, d.step_opened_late), 1), else_=0)).label("opened_late"),
         )
         .where(*where_d)
         .group_by(d.commune_code, d.subject_type, d.state)
@@ -153,6 +164,7 @@ def summary(
             cell["by_state"][row.state] += row.n
             cell["overdue"] += int(row.overdue or 0)
             cell["escalated"] += int(row.escalated or 0)
+            cell["opened_late"] += int(row.opened_late or 0)
     names = {c.code: c.name for c in communes}
     rows, scope_by_subject, scope_total = [], {s: _empty() for s in SUBJECTS}, _empty()
     for code in sorted({k[0] for k in cells}):

@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from states.deadlines import DeadlineRules, next_level, parse, step_due_at
+from states.deadlines import DeadlineRules, next_level, parse, step_clock
 from states.lifecycle import STEP_OF_STATE, State
 from states.rulesets import RuleSet
 from states.subjects import SUBJECT_OF
@@ -27,24 +27,41 @@ def deadline_rules(rules: RuleSet) -> DeadlineRules:
 
 
 def open_step(
-    rules: RuleSet, dossier: dict[str, Any], dest: State, at: datetime, seq: int
+    rules: RuleSet,
+    dossier: dict[str, Any],
+    dest: State,
+    at: datetime,
+    seq: int,
+    *,
+    returned: bool = False,
 ) -> dict[str, Any]:
-    """The step columns to write when the dossier enters ``dest`` at ``at`` (audit row ``seq``)."""
+    """The step columns to write when the dossier enters ``dest`` at ``at`` (audit row ``seq``).
+    ``returned``: the dossier came back for supplements, so the unit gets a fresh time to
+    resubmit; the escalation ladder starts again at level 0 either way."""
     if dest not in STEP_OF_STATE:
         return {
             "step_opened_at": None,
             "step_seq": seq,
             "due_at": None,
+            "step_opened_late": False,
             "escalation_level": 0,
             "next_escalation_at": None,
         }
     deadlines = deadline_rules(rules)
-    due = step_due_at(deadlines, SUBJECT_OF[dossier["subject_type"]], dest, dossier["year"], at)
-    first = next_level(deadlines.ladder, due, 0) if due else None
+    clock = step_clock(
+        deadlines,
+        SUBJECT_OF[dossier["subject_type"]],
+        dest,
+        dossier["year"],
+        at,
+        returned=returned,
+    )
+    first = next_level(deadlines.ladder, clock.due_at, 0) if clock.due_at else None
     return {
         "step_opened_at": at,
         "step_seq": seq,
-        "due_at": due,
+        "due_at": clock.due_at,
+        "step_opened_late": clock.opened_late,
         "escalation_level": 0,
         "next_escalation_at": first[1] if first else None,
     }

@@ -8,6 +8,7 @@ import typer
 
 from api.cli.main import app, emit, fail
 from states import examples
+from states.calendar import local_date
 from states.subjects import SubjectType
 from workflow import engine as wf
 from workflow import rulesets
@@ -16,7 +17,8 @@ from workflow.errors import WorkflowError
 
 
 def body_for(event: str, subject: SubjectType, rules=None) -> dict:
-    return examples.example(event, subject, rules, decision_date=datetime.now(UTC).date())
+    # the guard judges the decision date in Vietnam
+    return examples.example(event, subject, rules, decision_date=local_date(datetime.now(UTC)))
 
 
 @app.command("example")

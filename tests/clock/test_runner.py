@@ -13,7 +13,7 @@ from api.app import create_app
 from api.cli import app as cli
 from scheduler import runner
 from states.lifecycle import State
-from tests.engine.helpers import walk
+from tests.engine.helpers import publish_province_plan, walk
 from tests.factories import build_world
 
 
@@ -40,6 +40,7 @@ def test_the_api_process_embeds_the_clock(engine):
 
 def test_sweep_at_a_local_time(engine):
     world = build_world()
+    publish_province_plan()  # the demo province's dates: self-assessment by 05/11
     walk(world, world.units["DN"], world.actor("unit", "DN"), State.REGISTERED)
     with time_machine.travel("2026-11-01T00:00:00Z", tick=False):
         before = CliRunner().invoke(cli, ["sweep", "--at", "2026-11-03T07:59"])

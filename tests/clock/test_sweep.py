@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from scheduler import sweep as sweep_module
 from scheduler.sweep import sweep
 from states.lifecycle import State
-from tests.engine.helpers import payload_for, walk
+from tests.engine.helpers import payload_for, publish_province_plan, walk
 from tests.factories import build_world
 from workflow import audit
 from workflow import engine as wf
@@ -31,6 +32,7 @@ def count(table) -> int:
 @pytest.fixture
 def dossier(engine):
     world = build_world()
+    publish_province_plan()  # the demo province's dates: self-assessment by 05/11
     d = walk(world, world.units["DN"], world.actor("unit", "DN"), State.REGISTERED)
     return world, d
 
@@ -69,16 +71,28 @@ def test_levels_are_written_once_each_as_time_passes(dossier):
     assert count(OutboxMessage) == 3
 
 
-def test_a_step_far_overdue_gets_every_level_in_one_sweep(dossier):
+def test_a_step_far_overdue_gets_only_its_highest_level_once(dossier):
+    """issue 15: past all three levels, one sweep writes level 3 alone (one row, one message),
+    naming the levels it passed over; it used to write levels 1, 2 and 3 at one instant."""
+    _, d = dossier
     with time_machine.travel(LONG_AFTER, tick=False):
         result = sweep()
-    assert result.escalated == 3 and count(Escalation) == 3
+        assert sweep().escalated == 0
+    assert result.escalated == 1 and count(Escalation) == 1 and count(OutboxMessage) == 1
+    with read_connection() as conn:
+        (row,) = conn.execute(select(Escalation.__table__)).all()
+        trail = audit.trail(conn, d["id"])
+    assert row.level == 3 and row.target_role == "province_admin"
+    assert json.loads(trail[-1]["payload"])["levels_passed_over"] == [1, 2]
+    assert wf.get(d["id"])["next_escalation_at"] is None
 
 
 def test_a_new_step_starts_a_new_clock(dossier):
+    """issue 15: a step opened after its calendar date gets the minimum handling time, and a
+    returned dossier gives the unit a fresh time to resubmit, at level 0."""
     world, d = dossier
     with time_machine.travel(AFTER_DUE, tick=False):
-        assert sweep().escalated == 2
+        assert sweep().escalated == 1  # levels 1 and 2 are both past: level 2 once
         d = wf.fire(
             d["id"],
             "submit_self_score",
@@ -86,11 +100,12 @@ def test_a_new_step_starts_a_new_clock(dossier):
             payload_for("submit_self_score", d),
             d["version"],
         )
+        # the review's date (10/11) is too close: 5 working days from Friday 6/11 is 13/11
         assert d["escalation_level"] == 0 and d["due_at"] == datetime(
-            2026, 11, 10, 16, 59, 59, tzinfo=UTC
+            2026, 11, 13, 16, 59, 59, tzinfo=UTC
         )
-        # the commune's review step is due soon already (10/11 minus 2 working days is 6/11)
-        assert sweep().escalated == 1
+        assert d["step_opened_late"] is True
+        assert sweep().escalated == 0  # due soon only from Wednesday 11/11 08:00
         d = wf.fire(
             d["id"],
             "return_for_revision",
@@ -98,15 +113,20 @@ def test_a_new_step_starts_a_new_clock(dossier):
             payload_for("return_for_revision", d),
             d["version"],
         )
-        # back in 'registered' with a fresh step: its deadline (5/11) has passed, levels 1-2 again
-        assert sweep().escalated == 2
+        # back in 'registered' with a fresh step and a fresh time: 13/11, not the past 5/11
+        assert (d["state"], d["escalation_level"]) == ("registered", 0)
+        assert d["due_at"] == datetime(2026, 11, 13, 16, 59, 59, tzinfo=UTC)
+        assert sweep().escalated == 0
+    with time_machine.travel(datetime(2026, 11, 11, 1, 0, tzinfo=UTC), tick=False):
+        assert sweep().escalated == 1  # the reopened step's own level 1
     with read_connection() as conn:
         steps = conn.execute(select(Escalation.__table__.c.step_seq).distinct()).scalars().all()
-    assert len(steps) == 3
+    assert len(steps) == 2
 
 
 def test_a_failing_row_does_not_stop_the_others(engine, monkeypatch):
     world = build_world()
+    publish_province_plan()
     a = walk(world, world.units["DN"], world.actor("unit", "DN"), State.REGISTERED)
     b = walk(world, world.units["CSGD"], world.actor("unit", "CSGD"), State.REGISTERED)
     real = sweep_module.escalate
@@ -119,15 +139,17 @@ def test_a_failing_row_does_not_stop_the_others(engine, monkeypatch):
     monkeypatch.setattr(sweep_module, "escalate", broken)
     with time_machine.travel(AFTER_DUE, tick=False):
         result = sweep()
-        assert (result.escalated, result.failed) == (2, 1)
+        # issue 15: one level per step (the highest due), where each step used to get two
+        assert (result.escalated, result.failed) == (1, 1)
         assert result.failures[0]["dossier_id"] == a["id"]
         monkeypatch.setattr(sweep_module, "escalate", real)
-        assert sweep().escalated == 2  # retried next time
+        assert sweep().escalated == 1  # retried next time
     assert wf.get(a["id"])["escalation_level"] == 2 and wf.get(b["id"])["escalation_level"] == 2
 
 
 def test_a_sweeper_killed_mid_batch_loses_nothing(engine, monkeypatch):
     world = build_world()
+    publish_province_plan()
     ids = [
         walk(world, world.units[k], world.actor("unit", k), State.REGISTERED)["id"]
         for k in ("DN", "CSGD", "CQ")
@@ -147,7 +169,7 @@ def test_a_sweeper_killed_mid_batch_loses_nothing(engine, monkeypatch):
             sweep()
         assert count(Escalation) == 0 and count(OutboxMessage) == 0  # the batch rolled back whole
         monkeypatch.setattr(sweep_module, "escalate", real)
-        assert sweep().escalated == 6
+        assert sweep().escalated == 3  # issue 15: one level (2) per step, where it was two
     assert all(wf.get(i)["escalation_level"] == 2 for i in ids)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from states import examples
 from states.authority import Level, authority
+from states.deadlines import QUANG_NGAI_PLAN
 from states.lifecycle import INITIAL, TRANSITION_BY_EVENT, TRANSITIONS, Event, State, step_for
 from states.rulesets import Policy, RuleSet
 from states.subjects import ManagingLevel, SubjectType
@@ -31,7 +32,10 @@ def rules_of(dossier: dict[str, Any]) -> RuleSet:
 
 def payload_for(event: Event | str, dossier: dict[str, Any]) -> dict[str, Any]:
     """A valid payload for ``event`` on ``dossier`` under its pinned rule set (states.examples)."""
-    return examples.example(event, dossier["subject_type"], rules_of(dossier))
+    # 12/11 of the dossier's year: inside its year, and past for the years tests decide in
+    return examples.example(
+        event, dossier["subject_type"], rules_of(dossier), decision_date=f"{dossier['year']}-11-12"
+    )
 
 
 def shortest_paths() -> dict[State, list[Event]]:
@@ -61,6 +65,22 @@ def enable_revocation(province: int = PROVINCE, year: int = YEAR) -> None:
                     year=year,
                     subject_type=subject,
                     policy=Policy(revocation_enabled=True),
+                ),
+            )
+
+
+def publish_province_plan(province: int = PROVINCE, year: int = YEAR) -> None:
+    """The province's own calendar dates (the Quảng Ngãi plan: self-assessment by 05/11 for
+    the non-KDC units), published as its rule sets, as the demo does."""
+    with write_transaction() as conn:
+        for subject in SubjectType:
+            rulesets.publish(
+                conn,
+                RuleSet(
+                    province_code=province,
+                    year=year,
+                    subject_type=subject,
+                    deadlines=QUANG_NGAI_PLAN,
                 ),
             )
 

@@ -430,4 +430,5 @@ def test_every_guard_the_table_names_exists_and_payload_guards_are_marked():
         "papers",
         "verified_assessment",
         "verified_scores",
+        "decision_date",  # issue 15: the decision's date is in the year, not after today
     }

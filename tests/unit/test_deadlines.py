@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from states.deadlines import (
+    QUANG_NGAI_PLAN,
     DeadlineRules,
     default_deadline_rules,
     escalation_target,
@@ -34,9 +35,20 @@ def test_national_calendar_dates():
     assert step_due_at(rules, SubjectType.CQ, State.POLICE_VERIFIED, 2026, OPENED) == local_end(
         2026, 11, 20
     )
+    # issue 15: the law's date (the end of the evaluation window, 15/11); 05/11 is the
+    # Quảng Ngãi and Đồng Nai plans', published by the demo province as its own override
     assert step_due_at(rules, SubjectType.DN, State.REGISTERED, 2026, OPENED) == local_end(
+        2026, 11, 15
+    )
+    province = DeadlineRules.model_validate(QUANG_NGAI_PLAN)
+    march = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    assert step_due_at(province, SubjectType.DN, State.REGISTERED, 2026, march) == local_end(
         2026, 11, 5
     )
+    assert "Quảng Ngãi" in province.source and "Thông tư 124" in rules.source
+    assert step_due_at(province, SubjectType.KDC, State.REGISTERED, 2026, march) == local_end(
+        2026, 10, 31
+    )  # steps the province does not name keep the national dates
     assert step_due_at(rules, SubjectType.DN, State.RECOGNISED, 2026, OPENED) is None
 
 
@@ -55,9 +67,10 @@ def test_the_earlier_of_date_and_working_days():
     assert step_due_at(rules, SubjectType.CQ, State.SELF_SCORED, 2026, OPENED) == local_end(
         2026, 11, 5
     )
-    # the calendar date 4/11 comes first
+    # issue 15: the calendar date 4/11 is too close (two days after opening): the minimum
+    # handling time (5 working days: 9/11) replaces it, and the 3-working-day limit, 5/11, wins
     assert step_due_at(rules, SubjectType.CQ, State.COMMUNE_REVIEWED, 2026, OPENED) == local_end(
-        2026, 11, 4
+        2026, 11, 5
     )
 
 
