@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from api import openapi, problems
 from api.middleware import ApiMiddleware
-from api.routes import dossiers, meta, reports, rulesets, units
+from api.routes import dossiers, meta, reports, rulesets, units, users
 from workflow.settings import get_settings
 
 DESCRIPTION = """
@@ -17,7 +17,8 @@ cơ quan (CQ), doanh nghiệp (DN), cơ sở giáo dục (CSGD) — từ đăng 
 
 The yearly ANTT recognition dossiers, from registration to the People's Committee's decision.
 
-* Authenticate with `Authorization: Bearer <token>` (tokens come from `dossier user add`).
+* Authenticate with `Authorization: Bearer <token>` (tokens come from `dossier user add` or
+  `POST /api/v1/users`); `GET /api/v1/me` says who you are and when your token expires.
 * Every change sends `If-Match: "<version>"` (the `ETag` of the dossier you read) and may send
   `Idempotency-Key` so that a retry changes nothing.
 * Errors are RFC 9457 problem details (`application/problem+json`) with Vietnamese and English
@@ -64,6 +65,7 @@ def create_app() -> FastAPI:
     app.include_router(rulesets.router)
     app.include_router(reports.router)
     app.include_router(meta.router)
+    app.include_router(users.router)
     app.add_middleware(ApiMiddleware)
     openapi.install(app)
     return app

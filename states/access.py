@@ -250,3 +250,56 @@ def manage_user_problem(actor_seat: Seat, target_seat: Seat) -> str | None:
             f"a unit's user is bound to a unit, not role '{target_seat.role.value}'"
         )
     return None
+
+
+# Users: reading and managing them. manage_user_problem above is the rule for every change.
+
+USER_READERS = frozenset({Role.PROVINCE_ADMIN, Role.AUDITOR})
+READERS_ONLY = (
+    "Chỉ quản trị cấp tỉnh hoặc kiểm tra, giám sát xem được người dùng khác / only a "
+    "province administrator or an auditor reads other users' records"
+)
+
+
+def user_in_scope(actor_seat: Seat, target_seat: Seat) -> bool:
+    """Whether the target user sits inside what the actor may read: outside it, the user does
+    not exist for the actor (404)."""
+    return in_scope(
+        read_scope(actor_seat),
+        target_seat.province_code,
+        target_seat.commune_code,
+        target_seat.unit_id,
+    )
+
+
+def read_user_problem(actor_seat: Seat, target_seat: Seat) -> str | None:
+    """May read another user's record and trail: a province administrator or an auditor whose
+    territory holds the user."""
+    if not user_in_scope(actor_seat, target_seat):
+        return (
+            "Người dùng ngoài địa bàn của bạn / the user is outside your territory: nobody "
+            "sees users outside their territory"
+        )
+    if actor_seat.role not in USER_READERS:
+        return READERS_ONLY
+    return None
+
+
+def own_role_problem(actor_id: int | None, target_id: int) -> str | None:
+    """Nobody changes their own role: another administrator must."""
+    if actor_id is not None and actor_id == target_id:
+        return (
+            "Không ai tự đổi vai trò của mình / nobody changes their own role: ask another "
+            "administrator"
+        )
+    return None
+
+
+def self_deactivation_problem(actor_id: int | None, target_id: int) -> str | None:
+    """Nobody deactivates themselves (a province would lock out its last administrator)."""
+    if actor_id is not None and actor_id == target_id:
+        return (
+            "Không tự khóa tài khoản của mình / nobody deactivates their own account: ask "
+            "another administrator"
+        )
+    return None

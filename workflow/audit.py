@@ -81,6 +81,12 @@ def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + jsontext.canonical_utf8(fields)).hexdigest()
 
 
+def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The hash of one row of another trail (the users' trail, workflow/user_trail.py): the same
+    encoding and the same time text as a dossier's row, over the fields that trail records."""
+    return _digest(prev_hash, {**fields, "at": _at_text(fields["at"])})
+
+
 def record(
     *,
     dossier_id: int,
@@ -322,6 +328,13 @@ def verify_parallel(engine, workers: int | None = None) -> tuple[int, list[Findi
             checked += n
             findings.extend(found)
     return checked, sorted(findings, key=lambda f: (f.dossier_id, f.seq or 0))
+
+
+def verify_users(conn: Connection, user_id: int | None = None) -> tuple[int, list[Any]]:
+    """Every user's trail (or one): the same chain check (workflow/user_trail.py)."""
+    from workflow import user_trail  # it builds on this module's hashing
+
+    return user_trail.verify(conn, user_id)
 
 
 def trail(conn: Connection, dossier_id: int) -> list[dict[str, Any]]:
