@@ -155,6 +155,8 @@ class DeliveryResult:
 
     def report(self) -> dict:
         """What was done, per channel, and what cannot be delivered and why."""
+        for name in self.configured:  # a configured channel that sent nothing says 0
+            self.channels.setdefault(name, {"sent": 0, "failed": 0})
         return {
             **self.as_dict(),
             "channels_configured": self.configured,
