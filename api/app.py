@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from api import openapi, problems
 from api.middleware import ApiMiddleware
-from api.routes import dossiers, meta, reports, rulesets, units, users
+from api.routes import dossiers, meta, notices, reports, rulesets, units, users
 from workflow.settings import get_settings
 
 DESCRIPTION = """
@@ -66,6 +66,7 @@ def create_app() -> FastAPI:
     app.include_router(reports.router)
     app.include_router(meta.router)
     app.include_router(users.router)
+    app.include_router(notices.router)
     app.add_middleware(ApiMiddleware)
     openapi.install(app)
     return app

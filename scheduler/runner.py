@@ -10,16 +10,18 @@ silently); ``coalesce`` folds a backlog of wake-ups into one run.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler.delivery import deliver
 from scheduler.sweep import sweep
-from workflow import retention
+from workflow import digest, retention
 from workflow.db import write_transaction
 from workflow.settings import get_settings
 
@@ -35,8 +37,18 @@ def _sweep_job() -> None:
 
 def _delivery_job() -> None:
     result = deliver()
-    if result.delivered or result.failed:
-        log.info("outbox: %s", result.as_dict())
+    if result.delivered or result.failed or result.undeliverable:
+        log.info("outbox: %s", result.report())
+
+
+def _digest_job() -> None:
+    # Every day at the digest time: enqueue_digests itself skips days off (Tết, substituted days
+    # and weekends, but not a make-up working Saturday), which a cron expression cannot know.
+    with write_transaction() as conn:
+        result = digest.enqueue_digests(conn, datetime.now(UTC))
+    log.info("digest: %s", result)
+    if result.get("written"):
+        _delivery_job()
 
 
 def _purge_job() -> None:
@@ -68,6 +80,16 @@ def build(blocking: bool = False) -> BaseScheduler:
         IntervalTrigger(seconds=settings.delivery_interval_seconds),
         id="outbox-delivery",
         replace_existing=True,
+    )
+    hour, minute = (int(p) for p in settings.digest_time.split(":"))
+    sched.add_job(
+        _digest_job,
+        CronTrigger(hour=hour, minute=minute, timezone="Asia/Ho_Chi_Minh"),
+        id="daily-digest",
+        replace_existing=True,
+        # A process that wakes late still sends the morning's digest within the grace; later
+        # than that it is skipped (and logged as missed): tomorrow's comes instead.
+        misfire_grace_time=settings.digest_grace_minutes * 60,
     )
     # Retries come within minutes; keys older than a day are only weight.
     sched.add_job(

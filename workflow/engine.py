@@ -33,7 +33,7 @@ from states.lifecycle import (
 )
 from states.rulesets import RuleSet
 from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
-from workflow import audit, effects, rulesets
+from workflow import audit, effects, outbox, rulesets
 from workflow.actors import Actor
 from workflow.db import is_sqlite, read_connection, write_transaction
 from workflow.errors import (
@@ -226,6 +226,7 @@ def fire(
         # Under the lock the row cannot have moved; if it did, refuse rather than fork history.
         if not _write(conn, _decide(conn, dossier, move)):
             raise VersionConflict(expected_version, dossier["version"])
+        outbox.announce_step(conn, dossier, move.at)  # the seat that owns the new step
         return dossier
 
 

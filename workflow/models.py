@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table, Text, UniqueConstraint, inspect, text
+from sqlalchemy import JSON, Column, Index, String, Table, Text, UniqueConstraint, inspect, text
 from sqlmodel import Field, SQLModel
 
 NATIONAL = 0  # province_code of a national rule set
@@ -255,7 +255,18 @@ class OutboxMessage(SQLModel, table=True):
     (no network I/O inside a transaction), retried until delivered, never dropped."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+        Index("ix_outbox_status", "province_code", "status", "id"),
+        # A digest is one message per user and day, however many schedulers run.
+        Index(
+            "uq_outbox_dedupe_key",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("dedupe_key IS NOT NULL"),
+            postgresql_where=text("dedupe_key IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40)
@@ -266,6 +277,65 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime
     delivered_at: datetime | None = None
+    # pending (to address or in flight), sent (every delivery sent), undeliverable (``reason``
+    # says why; addressed again later, so a seat filled or a channel configured still gets it).
+    # The database's default only: a Python-side one would be bound as NULL by prepared inserts
+    # that do not name the column (workflow/prepared.py).
+    status: str = Field(
+        default="pending",
+        sa_column=Column(String(16), nullable=False, server_default="pending"),
+    )
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    province_code: int | None = None  # whose administrators see it (GET /api/v1/outbox)
+    dedupe_key: str | None = Field(default=None, max_length=120)
+    addressed_at: datetime | None = None  # when its recipients were last looked up
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one recipient by one channel (mail), or to one integration (webhook):
+    retried with backoff on its own, so a failing channel holds no other."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "channel", "recipient_id", name="uq_delivery_target"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id")
+    channel: str = Field(max_length=16)  # email, webhook
+    recipient_id: int | None = Field(default=None, foreign_key="app_user.id")
+    address: str | None = Field(default=None, max_length=500)
+    subject: str | None = Field(default=None, sa_column=Column(Text))
+    body: str | None = Field(default=None, sa_column=Column(Text))
+    status: str = Field(max_length=16)  # pending, sent, failed (retrying), undeliverable
+    attempts: int = 0
+    next_attempt_at: datetime
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    sent_at: datetime | None = None
+    created_at: datetime
+
+
+class Notice(SQLModel, table=True):
+    """An in-app notice: what the web inbox shows a user, read or unread."""
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        UniqueConstraint("user_id", "outbox_id", name="uq_notice_user_message"),
+        Index("ix_notice_user", "user_id", "read_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    dossier_id: int | None = Field(default=None, foreign_key="dossier.id")
+    kind: str = Field(max_length=40)
+    title_vi: str = Field(sa_column=Column(Text, nullable=False))
+    title_en: str = Field(sa_column=Column(Text, nullable=False))
+    body_vi: str = Field(sa_column=Column(Text, nullable=False))
+    body_en: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
+    read_at: datetime | None = None
 
 
 class IdempotencyKey(SQLModel, table=True):

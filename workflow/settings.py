@@ -27,7 +27,15 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str = "antt-dossier@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    # Unused since mail goes to the users who hold the seat (kept so old .env files still load).
     notify_email: str | None = None
+    # The daily digest for users with notify_mode "digest": local time (Asia/Ho_Chi_Minh), on
+    # working days; a wake-up later than the grace is skipped (tomorrow's digest comes instead).
+    digest_time: str = "07:30"
+    digest_grace_minutes: int = 120
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
-"""`dossier sweep`, `dossier scheduler`, `dossier outbox`: the clock, by hand and standalone."""
+"""`dossier sweep`, `dossier scheduler`, `dossier outbox`, `dossier digest`: the clock, by hand
+and standalone."""
 
 from __future__ import annotations
 
@@ -48,11 +49,43 @@ def scheduler_cmd() -> None:
 
 @app.command("outbox")
 def outbox_cmd(
-    deliver_now: bool = typer.Option(False, "--deliver", help="try delivery now"),
+    deliver_now: bool = typer.Option(
+        False, "--deliver", help="address and send now; says what it did per channel"
+    ),
+    status: str = typer.Option(
+        None, "--status", help="list only messages in this status: pending, sent, undeliverable"
+    ),
+    at: str = typer.Option(None, "--at", help="as if at this local time (Asia/Ho_Chi_Minh)"),
 ) -> None:
-    """Show notifications waiting in the outbox (and the failing ones with their error)."""
+    """Messages not yet delivered, with the reason when one cannot be (nobody holds the seat, no
+    channel configured) or the last error of a failing channel."""
     from scheduler.delivery import deliver, pending
+    from workflow import outbox
+    from workflow.db import read_connection
 
+    if status is not None and status not in outbox.STATUSES:
+        raise typer.BadParameter(f"'{status}': use one of {', '.join(outbox.STATUSES)}")
     if deliver_now:
-        emit(deliver().as_dict())
-    emit(pending())
+        emit(deliver(_moment(at)).report())
+    if status is None:
+        emit(pending())
+        return
+    with read_connection() as conn:
+        emit({"status": status, "messages": outbox.list_messages(conn, status=status)})
+
+
+@app.command("digest")
+def digest_cmd(
+    at: str = typer.Option(
+        None, "--at", help="as if at this local time (Asia/Ho_Chi_Minh), e.g. 2026-12-02T07:30"
+    ),
+) -> None:
+    """Write today's digest for every user with notify mode 'digest', then deliver it."""
+    from scheduler.delivery import deliver
+    from workflow import digest
+    from workflow.db import write_transaction
+
+    now = _moment(at) or datetime.now(UTC)
+    with write_transaction() as conn:
+        written = digest.enqueue_digests(conn, now)
+    emit({"digest": written, "delivery": deliver(now).report()})

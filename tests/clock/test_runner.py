@@ -21,10 +21,18 @@ def test_jobs_coalesce_and_run_however_late():
     sched = runner.build()
     sched.start(paused=True)  # job defaults are applied when the scheduler takes the jobs
     jobs = {j.id: j for j in sched.get_jobs()}
-    assert set(jobs) == {"escalation-sweep", "outbox-delivery", "idempotency-purge"}
+    assert set(jobs) == {"escalation-sweep", "outbox-delivery", "idempotency-purge", "daily-digest"}
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1
-        assert job.misfire_grace_time is None  # APScheduler's default of 1 s drops late runs
+    for name in ("escalation-sweep", "outbox-delivery", "idempotency-purge"):
+        # APScheduler's default of 1 s drops late runs
+        assert jobs[name].misfire_grace_time is None
+    # The digest: 07:30 in Vietnam, and a morning's digest still goes out within two hours late.
+    digest = jobs["daily-digest"]
+    assert str(digest.trigger.timezone) == "Asia/Ho_Chi_Minh"
+    assert {f.name: str(f) for f in digest.trigger.fields}["hour"] == "7"
+    assert {f.name: str(f) for f in digest.trigger.fields}["minute"] == "30"
+    assert digest.misfire_grace_time == 2 * 60 * 60
     assert list(sched._jobstores) == ["default"]
     assert type(sched._jobstores["default"]).__name__ == "MemoryJobStore"
     sched.shutdown(wait=False)
