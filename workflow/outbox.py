@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from states import messages
 from states.authority import Level, authority
@@ -27,6 +27,7 @@ from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow.audit import canonical_json
 from workflow.errors import NotFound
 from workflow.models import Delivery, Dossier, Notice, OutboxMessage, Unit, table_of
+from workflow.prepared import Prepared
 from workflow.recipients import Target, holders, target_of, user
 
 outbox_table = table_of(OutboxMessage)
@@ -34,7 +35,23 @@ delivery_table = table_of(Delivery)
 notice_table = table_of(Notice)
 dossier_table = table_of(Dossier)
 unit_table = table_of(Unit)
-_INSERT = insert(outbox_table)
+_ENQUEUED = (
+    "kind",
+    "dossier_id",
+    "payload",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+    "delivered_at",
+    "status",
+    "province_code",
+    "dedupe_key",
+)
+# Prepared (workflow/prepared.py): every fire that opens a step announces it.
+_INSERT = Prepared(
+    insert(outbox_table).values({c: bindparam(c, type_=outbox_table.c[c].type) for c in _ENQUEUED})
+)
 STEP_OPENED = "step_opened"
 DIGEST = "digest"
 # An undeliverable message is looked at again this often (a seat filled, SMTP configured).
@@ -51,8 +68,8 @@ def enqueue(
     *,
     dedupe_key: str | None = None,
 ) -> None:
-    conn.execute(
-        _INSERT,
+    _INSERT.execute(
+        conn,
         {
             "kind": kind,
             "dossier_id": dossier_id,
