@@ -7,7 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem
 from workflow.actors import Actor
-from workflow.users import authenticate
+from workflow.users import UNKNOWN_TOKEN, authenticate, token_refusal
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -28,13 +28,17 @@ def current_actor(
         )
     actor = authenticate(credentials.credentials)
     if actor is None:
+        # Refused: a second look says why (unknown, expired, deactivated, rotated).
+        refusal = token_refusal(credentials.credentials) or UNKNOWN_TOKEN
         raise ApiProblem(
             401,
-            "Mã truy cập không đúng hoặc đã bị thu hồi / the token is unknown or revoked",
+            refusal.detail,
             headers={
                 **CHALLENGE,
                 "WWW-Authenticate": 'Bearer realm="antt-dossier", error="invalid_token"',
             },
+            reason=refusal.reason,
+            at=refusal.at.isoformat() if refusal.at else None,
         )
     request.state.actor = actor
     return actor

@@ -81,6 +81,12 @@ def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + jsontext.canonical_utf8(fields)).hexdigest()
 
 
+def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The hash of one row of another trail (the users' trail, workflow/user_trail.py): the same
+    encoding and the same time text as a dossier's row, over the fields that trail records."""
+    return _digest(prev_hash, {**fields, "at": _at_text(fields["at"])})
+
+
 def record(
     *,
     dossier_id: int,

@@ -40,6 +40,25 @@ class Unit(SQLModel, table=True):
 
 class AppUser(SQLModel, table=True):
     __tablename__ = "app_user"
+    __table_args__ = (
+        # Unique when set: many users have no address yet, or sign in without single sign-on.
+        Index(
+            "uq_app_user_email",
+            "email",
+            unique=True,
+            sqlite_where=text("email IS NOT NULL"),
+            postgresql_where=text("email IS NOT NULL"),
+        ),
+        Index(
+            "uq_app_user_oidc_subject",
+            "oidc_subject",
+            unique=True,
+            sqlite_where=text("oidc_subject IS NOT NULL"),
+            postgresql_where=text("oidc_subject IS NOT NULL"),
+        ),
+        Index("ix_app_user_previous_token", "previous_token_hash"),
+        Index("ix_app_user_province_id", "province_code", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -50,6 +69,43 @@ class AppUser(SQLModel, table=True):
     token_hash: str | None = Field(default=None, max_length=64, unique=True)
     active: bool = True
     created_at: datetime
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=16)  # 0XXXXXXXXX (states/contacts.py)
+    token_expires_at: datetime | None = None
+    token_rotated_at: datetime | None = None
+    # The token before the last rotation: a caller still sending it is told it was rotated.
+    previous_token_hash: str | None = Field(default=None, max_length=64)
+    last_used_at: datetime | None = None  # written at most once a minute (workflow/users.py)
+    deactivated_at: datetime | None = None
+    oidc_subject: str | None = Field(default=None, max_length=255)
+    notify_mode: str = Field(
+        default="immediate", max_length=16, sa_column_kwargs={"server_default": "immediate"}
+    )
+    # Head of the user's trail (user_event): lets verify notice a removed last row.
+    trail_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    trail_head: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+
+
+class UserEvent(SQLModel, table=True):
+    """Append-only: one row per change to a user (who gave whom which power, when), chained by
+    hash per user like the dossiers' audit_event."""
+
+    __tablename__ = "user_event"
+    __table_args__ = (UniqueConstraint("user_id", "seq", name="uq_user_event_user_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    seq: int
+    event: str = Field(max_length=40)
+    actor_id: int | None = None
+    actor_name: str = Field(max_length=200)
+    actor_role: str = Field(max_length=32)
+    before: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON, hashed as is
+    after: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime
+    request_id: str | None = Field(default=None, max_length=100)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
 
 
 class RuleSetRow(SQLModel, table=True):

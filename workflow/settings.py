@@ -13,6 +13,8 @@ class Settings(BaseSettings):
     # SQLite is the embedded default: no other service needed to try the engine.
     database_url: str = "sqlite:///dossier.db"
     timezone: str = "Asia/Ho_Chi_Minh"
+    # A user's API token stops working this many days after it was issued or rotated.
+    token_ttl_days: int = 365
 
     # The clock (scheduler/): how often the sweep and the outbox delivery wake up.
     embedded_scheduler: bool = True
