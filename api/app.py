@@ -6,9 +6,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from api import openapi, problems
+from api import csrf, logfilter, openapi, problems
 from api.middleware import ApiMiddleware
-from api.routes import dossiers, meta, reports, rulesets, units
+from api.routes import dossiers, meta, reports, rulesets, session, units
 from api.strict import reject_unknown_query
 from workflow.settings import get_settings
 
@@ -66,6 +66,10 @@ def create_app() -> FastAPI:
     app.include_router(rulesets.router)
     app.include_router(reports.router)
     app.include_router(meta.router)
+    app.include_router(session.router)
+    logfilter.install()
+    settings = get_settings()
+    csrf.install(app, settings, session.secret_key(settings))
     app.add_middleware(ApiMiddleware)
     openapi.install(app)
     return app

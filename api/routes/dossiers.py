@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from api import metrics
-from api.auth import current_actor
+from api.deps import current_actor
 from api.preconditions import fingerprint, once, version_from_if_match
 from api.present import dossier_out, etag, summary_out
 from api.schemas import (

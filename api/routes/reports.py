@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.auth import current_actor
+from api.deps import current_actor
 from api.routes.dossiers import COMMON
 from api.schemas import MAX_ID
 from workflow import reports

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from api.auth import current_actor
+from api.deps import current_actor
 from api.routes.dossiers import COMMON, P
 from api.schemas import MAX_ID
 from states.subjects import SubjectType

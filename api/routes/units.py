@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
-from api.auth import current_actor
+from api.deps import current_actor
 from api.present import unit_out
 from api.routes.dossiers import COMMON, P
 from api.schemas import MAX_ID, UnitIn, UnitOut, UnitPage
