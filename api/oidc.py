@@ -165,8 +165,10 @@ class OidcClient:
         """An access token presented to the API: a JWT checked against the keys, or else an
         opaque one the userinfo endpoint vouches for (cached briefly, by hash)."""
         if token.count(".") == 2:
-            claims = self._decode(token, self.api_audience)
-            return claims
+            return self._decode(token, self.api_audience)
+        return self.verify_access_token_by_userinfo(token)
+
+    def verify_access_token_by_userinfo(self, token: str) -> dict[str, Any]:
         digest = hashlib.sha256(token.encode()).hexdigest()
         with self._lock:
             hit = self._userinfo.get(digest)
@@ -190,6 +192,14 @@ class OidcClient:
             if len(self._userinfo) > 10_000:
                 self._userinfo.clear()
             self._userinfo[digest] = _Cached(claims, time.monotonic() + USERINFO_TTL)
+        return claims
+
+    def userinfo(self, access_token: str, subject: str) -> dict[str, Any]:
+        """Claims the ID token left out (providers may keep email for userinfo only); the
+        answer must be about the same subject (OpenID Connect Core 1.0, 5.3.2)."""
+        claims = self.verify_access_token_by_userinfo(access_token)
+        if claims.get("sub") != subject:
+            raise TokenRejected("the userinfo answer is about another subject")
         return claims
 
     # -- the code flow -----------------------------------------------------------------------

@@ -253,6 +253,8 @@ def oidc_callback(
         if not id_token:
             raise oidc.TokenRejected("the provider sent no ID token")
         claims = client.verify_id_token(id_token, started["nonce"])
+        if not claims.get(settings.oidc_match_claim) and tokens.get("access_token"):
+            claims = {**client.userinfo(tokens["access_token"], claims["sub"]), **claims}
     except oidc.ProviderUnavailable:
         raise provider_down() from None
     except oidc.TokenRejected as e:
