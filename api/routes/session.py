@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from api import oidc
 from api.deps import current_actor, provider_down
 from api.problems import ApiProblem
+from api.schemas import Problem
 from workflow.actors import Actor
 from workflow.sessions import end_session, find_sign_in_user, start_session
 from workflow.settings import Settings, get_settings
@@ -23,6 +24,20 @@ from workflow.users import UNKNOWN_TOKEN, authenticate, token_refusal
 
 log = logging.getLogger("api.session")
 router = APIRouter(tags=["Đăng nhập / Sign-in"])
+P = {"model": Problem}
+REFUSED = {
+    401: {**P, "description": "Mã hoặc phiên không hợp lệ / bad token or session"},
+    403: {
+        **P,
+        "description": "Thiếu mã CSRF hoặc không được phép / CSRF token missing or not allowed",
+    },
+}
+PROVIDER = {
+    303: {"description": "Chuyển tiếp / redirect"},
+    400: {**P, "description": "Phiên đăng nhập một lần không khớp / the sign-in does not match"},
+    404: {**P, "description": "Đăng nhập một lần chưa bật / single sign-on is off"},
+    503: {**P, "description": "Nhà cung cấp danh tính không trả lời / provider unreachable"},
+}
 SIGN_IN_COOKIE = "dossier_oidc"
 SIGN_IN_SECONDS = 600  # the provider's login page must be completed within ten minutes
 _process_secret = secrets.token_urlsafe(32)
@@ -97,6 +112,7 @@ async def _token_from_body(request: Request) -> str:
 @router.post(
     "/api/v1/session",
     summary="Đăng nhập bằng mã truy cập / sign in with a token",
+    responses={**REFUSED, 422: {**P, "description": "Thiếu mã / no token sent"}},
     openapi_extra={
         "requestBody": {
             "content": {
@@ -131,7 +147,11 @@ async def sign_in_with_token(request: Request, response: Response) -> dict[str, 
     return _me(actor, request, method="token")
 
 
-@router.get("/api/v1/session", summary="Phiên hiện tại / who I am in this session")
+@router.get(
+    "/api/v1/session",
+    summary="Phiên hiện tại / who I am in this session",
+    responses={**REFUSED, 503: PROVIDER[503]},
+)
 def who_am_i(request: Request, actor: Actor = Depends(current_actor)) -> dict[str, Any]:
     view = getattr(request.state, "web_session", None)
     extra: dict[str, Any] = {"method": view.method if view else "bearer"}
@@ -140,7 +160,9 @@ def who_am_i(request: Request, actor: Actor = Depends(current_actor)) -> dict[st
     return _me(actor, request, **extra)
 
 
-@router.delete("/api/v1/session", status_code=204, summary="Đăng xuất / sign out")
+@router.delete(
+    "/api/v1/session", status_code=204, summary="Đăng xuất / sign out", responses=REFUSED
+)
 def sign_out(request: Request) -> Response:
     settings = get_settings()
     session_id = request.cookies.get(settings.session_cookie_name)
@@ -180,7 +202,11 @@ def _local_path(next_: str | None) -> str:
     return "/"
 
 
-@router.get("/auth/oidc/login", summary="Đăng nhập một lần / sign in through the provider")
+@router.get(
+    "/auth/oidc/login",
+    summary="Đăng nhập một lần / sign in through the provider",
+    responses=PROVIDER,
+)
 def oidc_login(request: Request, next: str | None = None) -> Response:
     settings = _oidc_settings()
     client = oidc.client_for(settings)
@@ -211,7 +237,12 @@ def _refused(detail: str, status: int = 401) -> ApiProblem:
     return ApiProblem(status, detail, title="Đăng nhập không thành công / Sign-in refused")
 
 
-@router.get("/auth/oidc/callback", name="oidc_callback", summary="Nhà cung cấp trả về / return")
+@router.get(
+    "/auth/oidc/callback",
+    name="oidc_callback",
+    summary="Nhà cung cấp trả về / the provider sends the browser back",
+    responses={**PROVIDER, **REFUSED},
+)
 def oidc_callback(
     request: Request,
     code: str | None = None,
