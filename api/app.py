@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from api import csrf, logfilter, openapi, problems
 from api.middleware import ApiMiddleware
-from api.routes import dossiers, meta, reports, rulesets, session, units
-from api.strict import reject_unknown_query
+from api.routes import dossiers, meta, reports, rulesets, session, units, users
 from workflow.settings import get_settings
 
 DESCRIPTION = """
@@ -18,7 +17,8 @@ cơ quan (CQ), doanh nghiệp (DN), cơ sở giáo dục (CSGD) — từ đăng 
 
 The yearly ANTT recognition dossiers, from registration to the People's Committee's decision.
 
-* Authenticate with `Authorization: Bearer <token>` (tokens come from `dossier user add`).
+* Authenticate with `Authorization: Bearer <token>` (tokens come from `dossier user add` or
+  `POST /api/v1/users`); `GET /api/v1/me` says who you are and when your token expires.
 * Every change sends `If-Match: "<version>"` (the `ETag` of the dossier you read) and may send
   `Idempotency-Key` so that a retry changes nothing.
 * Errors are RFC 9457 problem details (`application/problem+json`) with Vietnamese and English
@@ -58,7 +58,6 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(reject_unknown_query)],
     )
     problems.install(app)
     app.include_router(dossiers.router)
@@ -66,6 +65,7 @@ def create_app() -> FastAPI:
     app.include_router(rulesets.router)
     app.include_router(reports.router)
     app.include_router(meta.router)
+    app.include_router(users.router)
     app.include_router(session.router)
     logfilter.install()
     settings = get_settings()

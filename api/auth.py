@@ -1,8 +1,8 @@
-"""Bearer tokens: `dossier user add` issues one; only its hash is stored."""
+"""Bearer tokens: `dossier user add` issues one; only its hash is stored. This module reads a
+token into an Actor; routes get the actor through ``api.deps.current_actor``."""
 
 from __future__ import annotations
 
-from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem
@@ -16,9 +16,8 @@ bearer = HTTPBearer(
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="antt-dossier"'}
 
 
-def current_actor(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
-) -> Actor:
+def actor_for(credentials: HTTPAuthorizationCredentials | None) -> Actor:
+    """The user a bearer token belongs to, or a 401 with the challenge."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise ApiProblem(
             401,
@@ -40,5 +39,4 @@ def current_actor(
             reason=refusal.reason,
             at=refusal.at.isoformat() if refusal.at else None,
         )
-    request.state.actor = actor
     return actor

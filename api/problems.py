@@ -14,7 +14,16 @@ from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from workflow.errors import VersionConflict, WorkflowError
+from workflow.errors import (
+    Conflict,
+    Forbidden,
+    GuardFailed,
+    NotFound,
+    TransitionNotAllowed,
+    UnknownEvent,
+    VersionConflict,
+    WorkflowError,
+)
 
 log = logging.getLogger("api")
 PROBLEM_JSON = "application/problem+json"
@@ -35,6 +44,24 @@ HTTP_TITLES = {
     428: "Thiếu If-Match / Precondition required",
     500: "Lỗi hệ thống / Internal server error",
 }
+
+
+# The HTTP status of each workflow error; a subclass answers with its nearest mapped ancestor's.
+STATUS_OF_ERROR: dict[type[WorkflowError], int] = {
+    WorkflowError: 400,
+    NotFound: 404,
+    UnknownEvent: 404,
+    # Over HTTP the version travels in If-Match: a stale one fails the precondition.
+    VersionConflict: 412,
+    TransitionNotAllowed: 409,
+    Forbidden: 403,
+    Conflict: 409,
+    GuardFailed: 422,  # and InvalidInput, its subclass
+}
+
+
+def status_of(error: type[WorkflowError]) -> int:
+    return next(STATUS_OF_ERROR[c] for c in error.__mro__ if c in STATUS_OF_ERROR)
 
 
 class ApiProblem(Exception):
@@ -77,20 +104,17 @@ def problem(
 
 
 def workflow_problem(request: Request, err: WorkflowError) -> JSONResponse:
-    status, headers = err.status, {}
-    extra = dict(err.extra)
+    headers = {}
     if isinstance(err, VersionConflict):
-        # Over HTTP the version travels in If-Match: a stale one fails the precondition.
-        status = 412
         headers["ETag"] = f'"{err.current}"'
     return problem(
-        status,
+        status_of(type(err)),
         err.title,
         err.detail,
         type_=f"/problems/{_slug(type(err).__name__)}",
         instance=request.url.path,
         headers=headers,
-        **extra,
+        **err.extra,
     )
 
 

@@ -19,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler.delivery import deliver
 from scheduler.sweep import sweep
-from workflow import idempotency
+from workflow import retention
 from workflow.db import write_transaction
 from workflow.settings import get_settings
 
@@ -41,7 +41,7 @@ def _delivery_job() -> None:
 
 def _purge_job() -> None:
     with write_transaction() as conn:
-        purged = idempotency.purge(conn)
+        purged = retention.purge_idempotency_keys(conn)
     if purged:
         log.info("idempotency keys forgotten: %d", purged)
 

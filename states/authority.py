@@ -71,30 +71,3 @@ class Place(NamedTuple):
     managing: ManagingLevel
     province_code: int
     commune_code: int
-
-
-def seat_problem(seat: Seat, place: Place, step: Step) -> str | None:
-    """None when the seat holds the authority for this step over this place, else why not."""
-    need = authority(place.subject, place.managing, step)
-    if seat.role is not need.role:
-        return (
-            f"Bước này do vai trò '{need.role.value}' thực hiện, không phải '{seat.role.value}' "
-            f"/ this step belongs to role '{need.role.value}', not '{seat.role.value}'"
-        )
-    if need.level is Level.UNIT:
-        if seat.unit_id != place.unit_id:
-            return "Chỉ đại diện của chính đơn vị được thực hiện / only the unit's own representative may act"
-        return None
-    if need.level is Level.COMMUNE:
-        if seat.commune_code != place.commune_code:
-            return (
-                f"Hồ sơ thuộc xã {place.commune_code}, ngoài địa bàn của bạn "
-                f"/ the dossier belongs to commune {place.commune_code}, outside your territory"
-            )
-        return None
-    if seat.commune_code is not None or seat.province_code != place.province_code:
-        return (
-            f"Bước này do cấp tỉnh {place.province_code} thực hiện "
-            f"/ this step is for the province {place.province_code} level"
-        )
-    return None

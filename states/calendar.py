@@ -55,6 +55,7 @@ def add_working_days(day: date, n: int) -> date:
     return _vietnam().get_nth_working_day(day, n)
 
 
+@lru_cache(maxsize=8192)  # every late step shown asks it, over the same few dates
 def working_days_between(start: date, end: date) -> int:
     """Working days in (start, end]: how many working days later ``end`` is than ``start``;
     negative when ``end`` comes first."""

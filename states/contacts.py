@@ -14,15 +14,15 @@ _PHONE = re.compile(r"^0[2-9]\d{8}$")
 
 
 def normalise_email(value: str) -> str:
-    """The address, trimmed, its domain lower-cased; ValueError with the reason when not one."""
+    """The address, trimmed and lower-cased (so that one address names one person whatever its
+    case); ValueError with the reason when not one."""
     text = value.strip()
     if len(text) > 254 or not _EMAIL.match(text) or ".." in text:
         raise ValueError(
             f"email: '{value}' không phải địa chỉ thư hợp lệ / is not a valid email address "
             "(e.g. ten@congan.gov.vn)"
         )
-    local, domain = text.rsplit("@", 1)
-    return f"{local}@{domain.lower()}"
+    return text.lower()
 
 
 def normalise_phone(value: str) -> str:

@@ -35,6 +35,7 @@ def province(code: int) -> ProvinceInfo | None:
     return ProvinceInfo(int(p.code), p.name)
 
 
+@lru_cache(maxsize=8192)  # every dossier shown names its commune; the table never changes
 def commune(code: int) -> Commune | None:
     try:
         w = Ward.from_code(WardCode(code))

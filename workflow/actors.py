@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from states import access
 from states.authority import Seat
 from states.lifecycle import Role
 
@@ -23,6 +24,4 @@ class Actor:
 
     def covers(self, province_code: int, commune_code: int | None) -> bool:
         """Whether a place lies inside this actor's territory (a province covers its communes)."""
-        if self.province_code != province_code:
-            return False
-        return self.commune_code is None or self.commune_code == commune_code
+        return access.covers(self.seat, province_code, commune_code)

@@ -330,6 +330,13 @@ def verify_parallel(engine, workers: int | None = None) -> tuple[int, list[Findi
     return checked, sorted(findings, key=lambda f: (f.dossier_id, f.seq or 0))
 
 
+def verify_users(conn: Connection, user_id: int | None = None) -> tuple[int, list[Any]]:
+    """Every user's trail (or one): the same chain check (workflow/user_trail.py)."""
+    from workflow import user_trail  # it builds on this module's hashing
+
+    return user_trail.verify(conn, user_id)
+
+
 def trail(conn: Connection, dossier_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(audit_table)

@@ -14,21 +14,24 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from api import changes
 from states import examples
 from states.lifecycle import Event, Role
+from states.rulesets import Policy, RegistrationWindow, RuleSet
+from states.subjects import SubjectType
 from states.territory import communes_of
 from workflow import engine as wf
-from workflow import migrate
+from workflow import migrate, rulesets
 from workflow.actors import Actor
 from workflow.checkpointer import checkpointing
-from workflow.db import catch_up_sequences, holding, make_engine, write_transaction
-from workflow.models import Unit
-from workflow.registration import register
+from workflow.db import catch_up_sequences, make_engine, set_engine, write_transaction
+from workflow.models import AppUser, Unit
 
 PROVINCE = 51
 EVENTS = (Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY, Event.RECOGNISE)
@@ -47,7 +50,7 @@ def bench_payload(event: Event, subject_type: str) -> dict[str, Any]:
         elif event is Event.POLICE_VERIFY:
             payload = examples.verify_payload(subject_type)
         elif event is Event.RECOGNISE:
-            payload = examples.decision_payload("15/QĐ-UBND", "2026-11-12")
+            payload = examples.decision_payload("15/QĐ-UBND", datetime.now(UTC).date().isoformat())
         else:
             payload = {}
         _PAYLOADS[key] = payload
@@ -149,70 +152,124 @@ def _actors(units: list[dict[str, Any]]) -> dict[int, list[Actor]]:
     return out
 
 
+def _stored(engine: Engine, actors: dict[int, list[Actor]]) -> dict[int, list[Actor]]:
+    """The workload's actors as stored users, as the API's are (an Idempotency-Key is kept per
+    user): one row per distinct seat, inserted before the clock starts."""
+    t = AppUser.__table__
+    now = datetime.now(UTC)
+    stored: dict[int, Actor] = {}
+    with write_transaction(engine) as conn:
+        for seat in {id(a): a for seats in actors.values() for a in seats}.values():
+            user_id = conn.execute(
+                insert(t).returning(t.c.id),
+                {
+                    "name": seat.name,
+                    "role": seat.role.value,
+                    "province_code": seat.province_code,
+                    "commune_code": seat.commune_code,
+                    "unit_id": seat.unit_id,
+                    "active": True,
+                    "created_at": now,
+                },
+            ).scalar_one()
+            stored[id(seat)] = replace(seat, id=user_id)
+    return {unit: [stored[id(a)] for a in seats] for unit, seats in actors.items()}
+
+
 def _walk(
-    url: str,
+    engine: Engine,
     year: int,
     chunk: list[dict[str, Any]],
     payload: Callable[[Event, str], dict[str, Any]],
+    with_keys: bool,
 ) -> tuple[float, float, list[float]]:
-    """One worker, holding one connection as a real worker would: register its units, then
-    walk each dossier to recognised, a transaction per operation. Returns (start, end,
-    latencies) on the system-wide monotonic clock so that workers' spans can be joined."""
-    engine = make_engine(url)
-    reg_at = datetime(year, 3, 2, 2, 0, tzinfo=UTC)
+    """One worker, as one request thread of the server: register its units, then walk each
+    dossier to recognised, every operation through the very function its API route calls
+    (``api.changes``: one transaction with the idempotency record and the rendered answer).
+    Returns (start, end, latencies) on the system-wide monotonic clock so that workers' spans
+    can be joined."""
     local: list[float] = []
     ids = []
-    wf.warm_up()
     # Who acts is the caller's business (the API looks the token up): built before the clock
-    # starts, like the payloads, so that the timed loop is the engine's work alone.
-    actors = _actors(chunk)
+    # starts, like the payloads, so that the timed loop is the request's work alone.
+    actors = _stored(engine, _actors(chunk))
     own = EVENTS.index(Event.SUBMIT_SELF_SCORE)  # the unit's representative registers, too
     registrations = [
         (actors[unit["id"]][own], examples.registration_payload(unit["subject_type"]))
         for unit in chunk
     ]
     start = time.perf_counter()
-    with checkpointing(engine), engine.connect() as conn, holding(conn):
-        for unit, (registrant, declared) in zip(chunk, registrations):
+    for unit, (registrant, declared) in zip(chunk, registrations):
+        key = f"register-{unit['id']}" if with_keys else None
+        t0 = time.perf_counter()
+        reply = changes.register_dossier(
+            registrant, unit["id"], year, declared, idempotency_key=key
+        )
+        local.append(time.perf_counter() - t0)
+        ids.append((reply.body["id"], unit))
+    for did, unit in ids:
+        tag = '"1"'
+        for event, actor in zip(EVENTS, actors[unit["id"]]):
+            key = f"{did}-{event.value}" if with_keys else None
             t0 = time.perf_counter()
-            d = register(unit["id"], year, registrant, declared, now=reg_at, engine=engine)
+            reply = changes.fire_event(
+                actor, did, event, payload(event, unit["subject_type"]), tag, idempotency_key=key
+            )
             local.append(time.perf_counter() - t0)
-            ids.append((d["id"], unit))
-        for did, unit in ids:
-            version = 1
-            for event, actor in zip(EVENTS, actors[unit["id"]]):
-                t0 = time.perf_counter()
-                d = wf.fire(
-                    did, event, actor, payload(event, unit["subject_type"]), version, engine=engine
-                )
-                local.append(time.perf_counter() - t0)
-                version = d["version"]
+            tag = reply.etag
     end = time.perf_counter()
-    engine.dispose()
     return start, end, local
 
 
-def _threads(
+def _open_all_year(engine: Engine, year: int) -> None:
+    """The benchmark's province keeps registration open all year (as the demo's does), so that
+    registrations run at today's time, as the API's do."""
+    with write_transaction(engine) as conn:
+        for subject in SubjectType:
+            rulesets.publish(
+                conn,
+                RuleSet(
+                    province_code=PROVINCE,
+                    year=year,
+                    subject_type=subject,
+                    policy=Policy(
+                        registration_window=RegistrationWindow(start="01-01", end="12-31")
+                    ),
+                ),
+            )
+
+
+def _serve(
     url: str,
     year: int,
     chunks: list[list[dict[str, Any]]],
     payload: Callable[[Event, str], dict[str, Any]],
+    with_keys: bool,
 ) -> list[tuple[float, float, list[float]]]:
-    """One process of the benchmark: a worker thread per chunk, each with its own connection."""
+    """One process of the benchmark, as one server process: one engine and its pool, a worker
+    thread per chunk as request threads, the SQLite checkpointer beside them."""
+    engine = make_engine(url)
+    set_engine(engine)  # api.changes, like the routes, use the process's engine
     spans: list[Any] = [None] * len(chunks)
     failures: list[BaseException] = []
 
     def work(i: int) -> None:
         try:
-            spans[i] = _walk(url, year, chunks[i], payload)
+            spans[i] = _walk(engine, year, chunks[i], payload, with_keys)
         except BaseException as err:  # re-raised in the process, so the run fails loudly
             failures.append(err)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(chunks))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with checkpointing(engine):
+        if len(chunks) == 1:
+            work(0)  # in this thread, so profilers see it
+        else:
+            threads = [threading.Thread(target=work, args=(i,)) for i in range(len(chunks))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    set_engine(None)
+    engine.dispose()
     if failures:
         raise failures[0]
     return spans
@@ -225,17 +282,19 @@ def run(
     year: int | None = None,
     payload: Callable[[Event, str], dict[str, Any]] = bench_payload,
     processes: int | None = None,
+    with_keys: bool = False,
 ) -> dict[str, Any]:
-    """K workers, each a thread with its own connection, spread over one process per core (or
-    ``processes``), as a threaded server runs its requests over a connection pool: a worker
-    waiting on the database leaves its interpreter to another, and no more processes compete
-    for the cores than there are cores (eight single-worker processes on two cores ran about
-    10% slower than two processes of four)."""
+    """K workers, threads of one process per core (or ``processes``) as a threaded server runs
+    its requests over a connection pool: a worker waiting on the database leaves its
+    interpreter to another, and no more processes compete for the cores than there are cores
+    (eight single-worker processes on two cores ran about 10% slower than two processes of
+    four). ``with_keys``: every request carries an Idempotency-Key."""
     engine, path = _database(db)
     migrate.upgrade(engine)
     url = engine.url.render_as_string(hide_password=False)
-    year = year or 2026
+    year = year or datetime.now(UTC).year
     units = _units(engine, dossiers)
+    _open_all_year(engine, year)
     engine.dispose()
     k = max(1, connections)
     chunks = [units[i::k] for i in range(k)]
@@ -243,8 +302,8 @@ def run(
     # holiday calendar built (170 ms each otherwise, spent inside the others' timed windows).
     wf.warm_up()
     p = min(k, max(1, processes or os.cpu_count() or 1))
-    if k == 1:
-        spans = [_walk(url, year, chunks[0], payload)]  # in this process, so profilers see it
+    if p == 1:
+        spans = _serve(url, year, chunks, payload, with_keys)  # in this process
     else:
         import multiprocessing
 
@@ -252,7 +311,9 @@ def run(
         with multiprocessing.get_context("fork").Pool(p) as pool:
             spans = [
                 span
-                for group in pool.starmap(_threads, [(url, year, g, payload) for g in groups])
+                for group in pool.starmap(
+                    _serve, [(url, year, g, payload, with_keys) for g in groups]
+                )
                 for span in group
             ]
     seconds = max(s[1] for s in spans) - min(s[0] for s in spans)
@@ -269,6 +330,7 @@ def run(
         "dossiers": dossiers,
         "connections": k,
         "processes": p,
+        "idempotency_keys": with_keys,
         "operations": ops,
         "seconds": round(seconds, 3),
         "ops_per_s": round(ops / seconds, 1),

@@ -2,9 +2,9 @@
 
 SQLite: the driver's own transaction handling is switched off so that the engine can say
 BEGIN IMMEDIATE where it writes (a deferred BEGIN would let two writers read the same version
-and then fail on the upgrade to a write lock). Postgres: a write that must follow a read in one
-transaction locks the row with FOR UPDATE; a single-statement write runs on an
-``autocommit_connection`` and protects itself with its WHERE clause (workflow/engine.py).
+and then fail on the upgrade to a write lock). Postgres: a write that follows a read in one
+transaction locks the row with FOR UPDATE (workflow/engine.py). Every change, whoever makes it
+(the API, the CLI, the demo, the benchmark), runs in one ``write_transaction``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ _engine: Engine | None = None
 # A transaction the caller already holds: write_transaction joins it instead of opening another,
 # so a caller can add its own rows (an idempotency record) to the engine's one transaction.
 _joined: ContextVar[Connection | None] = ContextVar("joined_transaction", default=None)
-# A connection a worker holds for its life: each write transaction begins and commits on it
-# instead of checking one out of the pool (a batch, a benchmark worker).
-_held: ContextVar[Connection | None] = ContextVar("held_connection", default=None)
 
 
 _BEGIN = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")}
@@ -69,8 +66,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         def _on_begin(conn: Connection):
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             # On the driver's connection: a BEGIN through SQLAlchemy's execute path costs more
-            # than the BEGIN itself (see workflow/prepared.py). Inside ``write_group`` the
-            # transaction is already open, and SQLAlchemy's reads join it.
+            # than the BEGIN itself (see workflow/prepared.py).
             dbapi = conn.connection.dbapi_connection
             if not dbapi.in_transaction:
                 dbapi.execute(_BEGIN[mode])
@@ -133,133 +129,75 @@ def one_writer(engine: Engine) -> Iterator[None]:
         lock.release()
 
 
-@contextmanager
-def write_transaction(engine: Engine | None = None) -> Iterator[Connection]:
+def write_transaction(engine: Engine | None = None) -> _WriteTransaction:
     """One write transaction: commits when the block ends, rolls back on any exception.
     Inside ``joined(conn)`` it is that transaction, and committing is the joiner's business."""
-    joined_conn = _joined.get()
-    if joined_conn is not None:
-        yield joined_conn
-        return
-    held = _held.get()
-    if held is not None:
-        if is_sqlite(held.engine):
-            held.execution_options(sqlite_begin="IMMEDIATE")
-        with one_writer(held.engine), held.begin():
-            yield held
-        return
-    engine = engine or get_engine()
-    with engine.connect() as conn:
-        if is_sqlite(engine):
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        with one_writer(engine), conn.begin():
-            yield conn
+    return _WriteTransaction(engine)
 
 
-def autocommit_connection(engine: Engine | None = None) -> _Autocommit:
-    """A connection (the held one, or one from the pool) outside any transaction: each statement
-    commits on its own, so reads take no lock and a single-statement write needs no BEGIN and
-    COMMIT round trips. ``write_group`` groups several writes."""
-    return _Autocommit(engine)
+class _WriteTransaction:
+    """``write_transaction``'s block. A class, not a generator: every change enters one. On
+    SQLite it says BEGIN IMMEDIATE and COMMIT on the driver's connection, which took a third
+    off an empty transaction against SQLAlchemy's own (docs/BENCHMARKS.md); whatever SQLAlchemy
+    begins inside joins it (``_on_begin``) and is committed with it."""
 
-
-class _Autocommit:
-    """``autocommit_connection``'s block (a class for the reason ``_WriteGroup`` is one)."""
-
-    __slots__ = ("_engine", "_conn", "_pooled", "_dbapi")
+    __slots__ = ("_engine", "_conn", "_dbapi", "_lock", "_tx")
 
     def __init__(self, engine: Engine | None) -> None:
         self._engine = engine
 
     def __enter__(self) -> Connection:
-        held = _held.get()
-        if held is not None and held.in_transaction():
-            # Its open transaction would be rolled back (SQLite) or refused (Postgres) under the
-            # caller's feet: a caller with its own transaction joins it instead.
-            raise RuntimeError(
-                "the held connection has a transaction open: use db.joined(conn) "
-                "to write inside it, or end it first"
-            )
-        conn = self._conn = held if held is not None else (self._engine or get_engine()).connect()
-        self._pooled = held is None
+        joined_conn = _joined.get()
+        if joined_conn is not None:
+            self._conn = None
+            return joined_conn
+        engine = self._engine or get_engine()
+        conn = self._conn = engine.connect()
         self._dbapi = None
-        if conn.dialect.name == "postgresql":
-            dbapi = conn.connection.dbapi_connection
-            try:
-                dbapi.autocommit = True
-            except BaseException:
-                self._close()
-                raise
-            self._dbapi = dbapi
+        try:
+            if engine.dialect.name == "sqlite":
+                lock = self._lock = _writer_lock(engine)
+                _take_turn(lock)
+                try:
+                    dbapi = conn.connection.dbapi_connection
+                    dbapi.execute(_BEGIN["IMMEDIATE"])
+                except BaseException:
+                    lock.release()
+                    raise
+                self._dbapi = dbapi
+            else:
+                self._tx = conn.begin()
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def __exit__(self, kind, error, traceback) -> None:
         conn = self._conn
+        if conn is None:
+            return
         try:
-            if conn.in_transaction():  # a read through SQLAlchemy began one; nothing to undo
-                conn.rollback()
-            if self._dbapi is not None:
-                self._dbapi.autocommit = False
-        except Exception:
-            # A connection that cannot be put back as it was (the server went away) must not be
-            # handed to the next transaction in autocommit: drop it from the pool.
-            conn.invalidate()
-            raise
+            dbapi = self._dbapi
+            if dbapi is None:
+                if kind is None:
+                    self._tx.commit()
+                else:
+                    self._tx.rollback()
+                return
+            try:
+                began = conn.in_transaction()  # SQLAlchemy joined the driver's transaction
+                if kind is None:
+                    try:
+                        conn.commit() if began else dbapi.commit()
+                    except BaseException:
+                        dbapi.rollback()  # leave no transaction open on the pooled connection
+                        raise
+                else:
+                    conn.rollback() if began else dbapi.rollback()
+            finally:
+                self._lock.release()
         finally:
-            self._close()
-
-    def _close(self) -> None:
-        if self._pooled:
-            self._conn.close()
-
-
-def write_group(conn: Connection) -> _WriteGroup:
-    """On a connection from ``autocommit_connection``, around writes that must land together.
-    SQLite: BEGIN IMMEDIATE, the block, COMMIT (ROLLBACK on any exception), on the driver's
-    connection, since SQLAlchemy's transaction costs more than SQLite's own (docs/BENCHMARKS.md).
-    Postgres: nothing; the block's one write statement commits on its own."""
-    return _WriteGroup(conn)
-
-
-class _WriteGroup:
-    """``write_group``'s block: a class, since every fire enters one and a generator-based
-    context manager cost about 2% of a fire's instructions."""
-
-    __slots__ = ("_dbapi", "_lock")
-
-    def __init__(self, conn: Connection) -> None:
-        self._dbapi = None
-        if conn.dialect.name != "sqlite":
-            return
-        if conn.in_transaction():  # end the reads SQLAlchemy began
-            conn.rollback()
-        self._dbapi = conn.connection.dbapi_connection
-        self._lock = _writer_lock(conn.engine)
-
-    def __enter__(self) -> None:
-        if self._dbapi is None:
-            return
-        _take_turn(self._lock)
-        try:
-            self._dbapi.execute(_BEGIN["IMMEDIATE"])
-        except BaseException:
-            self._lock.release()
-            raise
-
-    def __exit__(self, kind, error, traceback) -> None:
-        if self._dbapi is None:
-            return
-        try:
-            if kind is None:
-                try:
-                    self._dbapi.commit()
-                except BaseException:
-                    self._dbapi.rollback()  # leave no transaction open on the connection
-                    raise
-            else:
-                self._dbapi.rollback()
-        finally:
-            self._lock.release()
+            conn.close()
 
 
 @contextmanager
@@ -281,11 +219,6 @@ def _current(var: ContextVar[Connection | None], conn: Connection) -> Iterator[C
 def joined(conn: Connection):
     """Make ``write_transaction`` (the engine's, the registration's) use ``conn``'s transaction."""
     return _current(_joined, conn)
-
-
-def holding(conn: Connection):
-    """Run every ``write_transaction`` of this context on ``conn``, one transaction each."""
-    return _current(_held, conn)
 
 
 def joined_connection() -> Connection | None:

@@ -1,23 +1,22 @@
 """The one door through which a dossier's state ever changes: ``fire``.
 
-Read the dossier row, compare the version, check the state, the role and the territory, run the
-guards (every reason is collected), run the shared Machine, then write state, version, step
-deadline and the audit row in one atomic unit that applies only if the row is still the one
-read (docs/ARCHITECTURE.md). Any error before or during the write leaves nothing written: no
+In one write transaction (the API's, joined with its idempotency record, or its own): lock the
+dossier row, check who may act, the version and the state, run the guards (every reason is
+collected), run the shared Machine, then write state, version, step deadline and the audit row
+(docs/ARCHITECTURE.md). Any error before or during the write leaves nothing written: no
 half-moved dossier, no audit row without its move.
 """
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
-from states import calendar, lifecycle
-from states.authority import Place, seat_problem
+from states import access, calendar, lifecycle
+from states.authority import Place
 from states.lifecycle import (
     EVENT_LABELS,
     EVENT_OF,
@@ -27,23 +26,16 @@ from states.lifecycle import (
     TRANSITIONS,
     Event,
     State,
+    Step,
     Transition,
     events_from,
     next_state,
-    step_for,
 )
 from states.rulesets import RuleSet
 from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow import audit, effects, rulesets
 from workflow.actors import Actor
-from workflow.db import (
-    autocommit_connection,
-    is_sqlite,
-    joined_connection,
-    read_connection,
-    write_group,
-    write_transaction,
-)
+from workflow.db import is_sqlite, read_connection, write_transaction
 from workflow.errors import (
     Forbidden,
     GuardFailed,
@@ -52,6 +44,7 @@ from workflow.errors import (
     TransitionNotAllowed,
     UnknownEvent,
     VersionConflict,
+    no_dossier,
 )
 from workflow.guards import GUARDS, GuardContext, missing_fields
 from workflow.models import Dossier
@@ -130,10 +123,6 @@ class _Move(NamedTuple):  # a tuple: built on every fire, in a fraction of a dat
     at: datetime
 
 
-# A fire that keeps meeting a sweeper's escalation of the same step gives up after this many.
-_ATTEMPTS = 5
-
-
 def warm_up() -> None:
     """Build what the first fire would otherwise build: the shared Machine and Vietnam's holiday
     calendar (importing the holidays package costs about 170 ms). Servers and benchmarks call
@@ -185,11 +174,12 @@ def _refusals(ctx: GuardContext, *, with_payload: bool) -> list[str]:
     return reasons
 
 
-def _authorise(actor: Actor, transition: Transition, dossier: dict[str, Any], state: State) -> None:
-    step = step_for(transition, state)
-    problem = seat_problem(actor.seat, place_of(dossier), step)
-    if problem:
-        raise Forbidden(problem)
+def _authorise(actor: Actor, transition: Transition, place: Place, state: State) -> None:
+    """The seat for the step the dossier waits in; a one-step event was checked already."""
+    if transition.step is Step.CURRENT:
+        problem = access.fire_problem(actor.seat, place, transition, state)
+        if problem:
+            raise Forbidden(problem)
 
 
 def fire(
@@ -219,34 +209,14 @@ def fire(
         request_id,
         _now(now),
     )
-    if joined_connection() is None:
-        return _fire_if_unchanged(move, engine)
-    # Inside the caller's transaction (the API's, with its idempotency record): lock the row,
-    # so that nothing the caller wrote is committed beside a write that did not happen.
+    # One transaction, the row locked first (FOR UPDATE; SQLite's BEGIN IMMEDIATE): the API
+    # joins it with its idempotency record, every other caller gets its own.
     with write_transaction(engine) as conn:
         dossier = _lock(conn, dossier_id)
         # Under the lock the row cannot have moved; if it did, refuse rather than fork history.
-        if not _write(conn, _decide(conn, dossier, move), in_transaction=True):
+        if not _write(conn, _decide(conn, dossier, move)):
             raise VersionConflict(expected_version, dossier["version"])
         return dossier
-
-
-def _fire_if_unchanged(move: _Move, engine: Engine | None) -> dict[str, Any]:
-    """Read the row, decide, then write the dossier and its audit row only if the row is still
-    the one read (same version, same audit head): a compare-and-set. On Postgres the write is
-    one autocommitted statement (two round trips in all instead of BEGIN, lock, write, COMMIT);
-    on SQLite it is BEGIN IMMEDIATE, UPDATE, INSERT, COMMIT, and the write lock is not held
-    while the guards run. Of two racing fires the second matches no row: one winner."""
-    for _ in range(_ATTEMPTS):
-        with autocommit_connection(engine) as conn:
-            dossier = load(conn, move.dossier_id)
-            if _write(conn, _decide(conn, dossier, move)):
-                return dossier
-            current = load(conn, move.dossier_id)
-        if current["version"] != move.expected_version:
-            raise VersionConflict(move.expected_version, current["version"])
-        # Same version, new audit head: the deadline clock escalated the step in between.
-    raise VersionConflict(move.expected_version, current["version"])
 
 
 class _Decided(NamedTuple):
@@ -258,9 +228,9 @@ class _Decided(NamedTuple):
     audit_row: dict[str, Any]
 
 
-def _write(conn: Connection, decided: _Decided, *, in_transaction: bool = False) -> bool:
+def _write(conn: Connection, decided: _Decided) -> bool:
     """Write a decided move if the dossier is unchanged since it was read; False if it moved.
-    SQLite's two statements get their own transaction unless the caller's is open."""
+    Postgres: one statement (UPDATE and the audit INSERT in a CTE), one round trip."""
     if not is_sqlite(conn.engine):
         return (
             _move_with_audit_for(decided.columns).execute(
@@ -268,10 +238,9 @@ def _write(conn: Connection, decided: _Decided, *, in_transaction: bool = False)
             )
             == 1
         )
-    with nullcontext() if in_transaction else write_group(conn):
-        if _update_for(decided.columns).execute(conn, decided.params) != 1:
-            return False
-        audit.INSERT.execute(conn, decided.audit_row)
+    if _update_for(decided.columns).execute(conn, decided.params) != 1:
+        return False
+    audit.INSERT.execute(conn, decided.audit_row)
     return True
 
 
@@ -284,12 +253,20 @@ def _decide(conn: Connection, dossier: dict[str, Any], move: _Move) -> _Decided:
         move.payload,
         move.at,
     )
+    # Who first, so that an outsider learns nothing and only someone who may act on this event
+    # learns of a version or state conflict (docs/ARCHITECTURE.md, "Who may").
+    place, seat = place_of(dossier), actor.seat
+    if access.read_dossier_problem(seat, place):
+        raise no_dossier(move.dossier_id)
+    problem = access.event_problem(seat, place, transition)
+    if problem:
+        raise Forbidden(problem)
     if dossier["version"] != move.expected_version:
         raise VersionConflict(move.expected_version, dossier["version"])
     state = STATE_OF[dossier["state"]]
     if state not in transition.sources:
         raise TransitionNotAllowed(ev.value, state.value, [e.value for e in events_from(state)])
-    _authorise(actor, transition, dossier, state)
+    _authorise(actor, transition, place, state)
     rules = rulesets.load(conn, dossier["rule_set_id"])
     ctx = GuardContext(conn, dossier, rules, transition, payload, actor, at)
     reasons = _refusals(ctx, with_payload=True)
@@ -348,16 +325,20 @@ def get(dossier_id: int, engine: Engine | None = None) -> dict[str, Any]:
 def actions_for(
     conn: Connection, dossier: dict[str, Any], actor: Actor, rules: RuleSet, now: datetime
 ) -> list[dict[str, Any]]:
+    """Every event with "allowed" or why not (NotFound for someone who may not read it)."""
+    place, seat = place_of(dossier), actor.seat
+    if access.read_dossier_problem(seat, place):
+        raise no_dossier(dossier["id"])
     state = STATE_OF[dossier["state"]]
     out = []
     for t in TRANSITIONS:
         reasons: list[str] = []
-        if state not in t.sources:
+        if state not in t.sources:  # a reader sees the state anyway: the plainest reason first
             reasons.append(
                 f"Không áp dụng ở trạng thái '{state.value}' / not allowed in state '{state.value}'"
             )
         else:
-            problem = seat_problem(actor.seat, place_of(dossier), step_for(t, state))
+            problem = access.fire_problem(seat, place, t, state)
             if problem:
                 reasons.append(problem)
             else:

@@ -1,11 +1,10 @@
 """Typed errors of the engine. Each carries a reason a person can act on (Vietnamese / English);
-the API maps them to problem details: 404, 409, 409, 403, 422."""
+HTTP is not the engine's business: api/problems.py maps each class to its status."""
 
 from __future__ import annotations
 
 
 class WorkflowError(Exception):
-    status = 400
     title = "Workflow error"
 
     def __init__(self, detail: str, **extra) -> None:
@@ -15,12 +14,10 @@ class WorkflowError(Exception):
 
 
 class NotFound(WorkflowError):
-    status = 404
     title = "Không tìm thấy / Not found"
 
 
 class UnknownEvent(WorkflowError):
-    status = 404
     title = "Sự kiện không tồn tại / Unknown event"
 
     def __init__(self, event: str, known: list[str]) -> None:
@@ -32,7 +29,6 @@ class UnknownEvent(WorkflowError):
 
 
 class VersionConflict(WorkflowError):
-    status = 409
     title = "Hồ sơ đã thay đổi / Version conflict"
 
     def __init__(self, expected: int | None, current: int) -> None:
@@ -46,7 +42,6 @@ class VersionConflict(WorkflowError):
 
 
 class TransitionNotAllowed(WorkflowError):
-    status = 409
     title = "Không thực hiện được ở trạng thái này / Event not allowed in this state"
 
     def __init__(self, event: str, state: str, allowed: list[str]) -> None:
@@ -61,17 +56,14 @@ class TransitionNotAllowed(WorkflowError):
 
 
 class Forbidden(WorkflowError):
-    status = 403
     title = "Không có thẩm quyền / Forbidden"
 
 
 class Conflict(WorkflowError):
-    status = 409
     title = "Xung đột dữ liệu / Conflict"
 
 
 class GuardFailed(WorkflowError):
-    status = 422
     title = "Chưa đủ điều kiện / Conditions not met"
 
     def __init__(self, reasons: list[str]) -> None:
@@ -81,3 +73,12 @@ class GuardFailed(WorkflowError):
 
 class InvalidInput(GuardFailed):
     title = "Dữ liệu không hợp lệ / Invalid input"
+
+
+# One text for "no such" and "not yours": an outsider cannot tell the two apart.
+def no_dossier(dossier_id: int) -> NotFound:
+    return NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
+
+
+def no_unit(unit_id: int) -> NotFound:
+    return NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")

@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, func, or_, select, tuple_
+from sqlalchemy import Connection, Select, and_, bindparam, false, func, or_, select, tuple_
 
-from states.authority import AUTHORITY_MAP, Level
+from states import access
+from states.authority import AUTHORITY_MAP, Level, Place
 from states.lifecycle import STEP_OF_STATE, STEP_ROLE, Role, State, Step
+from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow.actors import Actor
-from workflow.errors import InvalidInput
+from workflow.engine import load, place_of
+from workflow.errors import InvalidInput, no_dossier, no_unit
 from workflow.models import Dossier, Unit
+from workflow.prepared import Prepared
 
 dossier_table = Dossier.__table__
 unit_table = Unit.__table__
@@ -65,18 +69,16 @@ def decode_cursor(cursor: str | None, kinds: tuple[type, ...]) -> list[Any] | No
 
 
 def territory_clause(actor: Actor, table=dossier_table):
-    """What the actor may see: its unit, its commune or its province."""
-    if actor.role is Role.UNIT:
-        return (
-            table.c.unit_id == actor.unit_id
-            if table is dossier_table
-            else table.c.id == actor.unit_id
-        )
-    if actor.commune_code is not None:
+    """What the actor may see, as SQL: ``states.access.read_scope``, the rule single reads use."""
+    scope = access.read_scope(actor.seat)
+    if scope.level is Level.UNIT:
+        column = table.c.unit_id if table is dossier_table else table.c.id
+        return column == scope.unit_id if scope.unit_id is not None else false()
+    if scope.level is Level.COMMUNE:
         return and_(
-            table.c.province_code == actor.province_code, table.c.commune_code == actor.commune_code
+            table.c.province_code == scope.province_code, table.c.commune_code == scope.commune_code
         )
-    return table.c.province_code == actor.province_code
+    return table.c.province_code == scope.province_code
 
 
 def awaiting_clause(actor: Actor):
@@ -182,12 +184,12 @@ def list_dossiers(
     return rows, next_cursor
 
 
-_UNIT = select(unit_table).where(unit_table.c.id == bindparam("unit_id"))
+# Prepared: every answer to a change renders its dossier's unit (workflow/prepared.py says why).
+_UNIT = Prepared(select(unit_table).where(unit_table.c.id == bindparam("unit_id")))
 
 
 def unit_by_id(conn: Connection, unit_id: int) -> dict[str, Any] | None:
-    row = conn.execute(_UNIT, {"unit_id": unit_id}).first()
-    return dict(row._mapping) if row else None
+    return _UNIT.first(conn, {"unit_id": unit_id})
 
 
 def units_by_id(conn: Connection, ids: set[int]) -> dict[int, dict[str, Any]]:
@@ -250,16 +252,32 @@ def list_units(
     return rows, encode_cursor([rows[-1]["id"]]) if more else None
 
 
+def place_of_unit(unit: dict[str, Any]) -> Place:
+    return Place(
+        unit["id"],
+        SUBJECT_OF[unit["subject_type"]],
+        MANAGING_LEVEL_OF[unit["managing_level"]],
+        unit["province_code"],
+        unit["commune_code"],
+    )
+
+
 def visibility_problem(actor: Actor, dossier: dict[str, Any]) -> str | None:
     """None when the actor may read this dossier (its unit, or inside its territory)."""
-    if actor.role is Role.UNIT:
-        if actor.unit_id == dossier["unit_id"]:
-            return None
-        return "Hồ sơ của đơn vị khác / the dossier belongs to another unit"
-    if actor.covers(dossier["province_code"], dossier["commune_code"]):
-        return None
-    return (
-        f"Hồ sơ thuộc xã {dossier['commune_code']} tỉnh {dossier['province_code']}, ngoài địa "
-        f"bàn của bạn / the dossier lies outside your territory (commune "
-        f"{dossier['commune_code']}, province {dossier['province_code']})"
-    )
+    return access.read_dossier_problem(actor.seat, place_of(dossier))
+
+
+def readable_dossier(conn: Connection, actor: Actor, dossier_id: int) -> dict[str, Any]:
+    """The dossier, if the actor may read it; else the very NotFound of a missing one."""
+    row = load(conn, dossier_id)  # a missing one raises the same NotFound
+    if visibility_problem(actor, row):
+        raise no_dossier(dossier_id)
+    return row
+
+
+def readable_unit(conn: Connection, actor: Actor, unit_id: int) -> dict[str, Any]:
+    """The unit, if the actor may read it; else the very NotFound of a missing one."""
+    unit = unit_by_id(conn, unit_id)
+    if unit is None or access.read_unit_problem(actor.seat, place_of_unit(unit)):
+        raise no_unit(unit_id)
+    return unit

@@ -8,23 +8,19 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from states import access
 from states.assessment import pct_result
 from states.criteria import CriterionKind
-from states.lifecycle import INITIAL, Role
+from states.lifecycle import INITIAL
 from states.rulesets import RuleSet, registration_window_reasons
 from states.subjects import SubjectType
 from workflow import audit, rulesets
 from workflow.actors import Actor
-from workflow.db import (
-    autocommit_connection,
-    joined_connection,
-    read_connection,
-    write_group,
-    write_transaction,
-)
-from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
+from workflow.db import read_connection, write_transaction
+from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, no_unit
 from workflow.models import Dossier, Unit
 from workflow.prepared import Prepared
+from workflow.queries import place_of_unit
 from workflow.steps import open_step
 
 dossier_table = Dossier.__table__
@@ -165,23 +161,6 @@ def _households(conn, unit, year, rules: RuleSet, payload, now) -> list[str]:
     return [] if result.met else [result.reason()]
 
 
-def _may_register(actor: Actor, unit: dict[str, Any]) -> str | None:
-    if actor.role is Role.UNIT:
-        return (
-            None
-            if actor.unit_id == unit["id"]
-            else ("Chỉ đăng ký được cho đơn vị của mình / you can only register your own unit")
-        )
-    if actor.role in (Role.COMMUNE_REVIEWER, Role.PROVINCE_ADMIN):
-        if actor.covers(unit["province_code"], unit["commune_code"]):
-            return None
-        return "Đơn vị ngoài địa bàn của bạn / the unit is outside your territory"
-    return (
-        f"Vai trò '{actor.role.value}' không đăng ký hồ sơ / role '{actor.role.value}' "
-        "does not register dossiers"
-    )
-
-
 def _already_registered(unit_id: int, year: int, engine: Engine | None) -> Conflict:
     """The unique (unit, year) index refused a second live dossier: name the one there is."""
     with read_connection(engine) as conn:
@@ -218,14 +197,8 @@ def register(
     at = (now or datetime.now(UTC)).astimezone(UTC)
     request = (unit_id, year, actor, payload, request_id, at)
     try:
-        if joined_connection() is None:
-            # Postgres: one read, then one atomic INSERT; SQLite: both in one BEGIN IMMEDIATE.
-            with autocommit_connection(engine) as conn, write_group(conn):
-                done = _register(conn, *request, store_default=False)
-            if done is not None:
-                return done
         with write_transaction(engine) as conn:
-            return _register(conn, *request, store_default=True)
+            return _register(conn, *request)
     except IntegrityError:
         raise _already_registered(unit_id, year, engine) from None
 
@@ -238,26 +211,24 @@ def _register(
     payload: dict[str, Any],
     request_id: str | None,
     at: datetime,
-    *,
-    store_default: bool,
-) -> dict[str, Any] | None:
-    """None when the year's national default rule set must first be stored (``store_default``
-    says whether this connection's transaction may store it)."""
+) -> dict[str, Any]:
     unit = _UNIT[conn.dialect.name].first(conn, {"unit_id": unit_id, "year": year})
+    # A unit outside the actor's territory is answered as one that does not exist.
     if unit is None:
-        raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
-    problem = _may_register(actor, unit)
+        raise no_unit(unit_id)
+    place = place_of_unit(unit)
+    if access.read_unit_problem(actor.seat, place):
+        raise no_unit(unit_id)
+    problem = access.register_dossier_problem(actor.seat, place)
     if problem:
         raise Forbidden(problem)
     if unit["rule_set_id"] is not None:
         rule_set_id = unit["rule_set_id"]
         rules = rulesets.load(conn, rule_set_id)
-    elif store_default:
+    else:  # the year's national default rule set is stored on first use
         rule_set_id, rules = rulesets.in_force(
             conn, unit["province_code"], year, SubjectType(unit["subject_type"])
         )
-    else:
-        return None
     reasons = [
         r
         for check in REGISTRATION_CHECKS.values()

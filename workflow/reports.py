@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, case, func, select
 
-from states import territory
+from states import access, territory
 from states.calendar import local_date
-from states.lifecycle import STATE_LABELS, STEP_OF_STATE, Role, State
+from states.lifecycle import STATE_LABELS, STEP_OF_STATE, State
 from states.subjects import SUBJECT_LABELS, SubjectType
 from states.targets import Targets, meets, target_for
 from workflow.actors import Actor
@@ -31,11 +31,9 @@ SUBJECTS = [s.value for s in SubjectType]
 
 def _scope(actor: Actor, province: int | None, commune: int | None) -> tuple[int, int | None]:
     """The (province, commune) the actor asks for, checked against its territory."""
-    if actor.role is Role.UNIT:
-        raise Forbidden(
-            "Báo cáo dành cho cán bộ; đại diện đơn vị xem hồ sơ của mình / reports are "
-            "for officials; a unit's representative reads its own dossier"
-        )
+    problem = access.report_problem(actor.seat, actor.province_code, actor.commune_code)
+    if problem:  # a role that reads no report learns so before its input is checked
+        raise Forbidden(problem)
     if province is not None and territory.province(province) is None:
         raise InvalidInput([f"Không có tỉnh mã {province} / no province with code {province}"])
     if commune is not None:
@@ -55,12 +53,9 @@ def _scope(actor: Actor, province: int | None, commune: int | None) -> tuple[int
     province = province if province is not None else actor.province_code
     if actor.commune_code is not None:
         commune = commune if commune is not None else actor.commune_code
-    if not actor.covers(province, commune):
-        raise Forbidden(
-            f"Ngoài địa bàn của bạn (tỉnh {actor.province_code}"
-            f"{f', xã {actor.commune_code}' if actor.commune_code else ''}) / outside "
-            "your territory"
-        )
+    problem = access.report_problem(actor.seat, province, commune)
+    if problem:
+        raise Forbidden(problem)
     return province, commune
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from states.lifecycle import Role
+from states import access
 from states.rulesets import RuleSet, check_rule_set, national_default, national_floor_problems
 from states.subjects import SubjectType
 from workflow.actors import Actor
@@ -129,28 +129,9 @@ def publish(conn: Connection, rules: RuleSet, published_by: int | None = None) -
 
 
 def _who_may_publish(actor: Actor | None, province_code: int | None) -> str | None:
-    """A province's rule set is published by a province administrator of that province; the
-    national default only by the operator (no user)."""
-    if actor is None:
-        return None
-    if actor.role is not Role.PROVINCE_ADMIN:
-        return (
-            f"Chỉ quản trị cấp tỉnh mới ban hành bộ quy tắc (vai trò của bạn: "
-            f"{actor.role.value}) / only a province administrator publishes rule sets "
-            f"(your role: {actor.role.value})"
-        )
-    if province_code is None:
-        return (
-            "Bộ quy tắc quốc gia do người vận hành hệ thống ban hành / the national rule set "
-            "is published by the operator, not by a province"
-        )
-    if actor.province_code != province_code:
-        return (
-            f"Bạn quản trị tỉnh {actor.province_code}, không ban hành cho tỉnh "
-            f"{province_code} / you administer province {actor.province_code}, not "
-            f"{province_code}"
-        )
-    return None
+    """The operator (no user) publishes anything, the national default too; a user as
+    ``states.access`` says."""
+    return None if actor is None else access.publish_rules_problem(actor.seat, province_code)
 
 
 def publish_bodies(

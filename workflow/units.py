@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from states import territory
-from states.lifecycle import Role
+from states import access, territory
 from states.subjects import (
     DEFAULT_KIND,
     ManagingLevel,
@@ -19,7 +18,7 @@ from states.subjects import (
 )
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
-from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflow.errors import Conflict, Forbidden, InvalidInput, no_unit
 from workflow.models import Unit
 
 unit_table = Unit.__table__
@@ -77,8 +76,13 @@ def create_unit(
         reasons.append("Cần tên đơn vị / the unit needs a name")
     if reasons:
         raise InvalidInput(reasons)
-    if actor is not None and not _may_manage(actor, place.province_code, place.code, level):
-        raise Forbidden("Bạn không quản lý địa bàn này / you do not manage this territory")
+    problem = (
+        None
+        if actor is None
+        else access.create_unit_problem(actor.seat, place.province_code, place.code, level)
+    )
+    if problem:
+        raise Forbidden(problem)
     row = {
         "name": name.strip(),
         "subject_type": subject.value,
@@ -101,17 +105,9 @@ def create_unit(
     return row
 
 
-def _may_manage(actor: Actor, province_code: int, commune_code: int, level: ManagingLevel) -> bool:
-    if actor.role is Role.PROVINCE_ADMIN:
-        return actor.covers(province_code, commune_code)
-    if actor.role is Role.COMMUNE_REVIEWER:
-        return level is ManagingLevel.COMMUNE and actor.commune_code == commune_code
-    return False
-
-
 def get_unit(unit_id: int, engine: Engine | None = None) -> dict[str, Any]:
     with read_connection(engine) as conn:
         row = conn.execute(select(unit_table).where(unit_table.c.id == unit_id)).first()
     if row is None:
-        raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
+        raise no_unit(unit_id)
     return dict(row._mapping)

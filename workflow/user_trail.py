@@ -152,7 +152,8 @@ def verify(
     )
     if user_id is not None:
         q = q.where(user_table.c.id == user_id)
-    last_id, checked, findings = 0, 0, []
+    last_id, checked = 0, 0
+    findings: list[UserFinding] = []
     while True:
         users = [r._asdict() for r in conn.execute(q.where(user_table.c.id > last_id).limit(batch))]
         if not users:

@@ -112,7 +112,8 @@ def _name(name: str | None) -> str:
 
 
 def _contact(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
-    reasons, out = [], []
+    reasons: list[str] = []
+    out: list[str | None] = []
     for value, check in ((email, normalise_email), (phone, normalise_phone)):
         if value is None or not value.strip():
             out.append(None)
@@ -144,8 +145,6 @@ def _seat(
     """(province, commune, unit) for a role: a unit user is bound to its unit, the others to a
     territory that fits the role."""
     if role is Role.UNIT:
-        if unit_id is None:
-            raise InvalidInput(["Người dùng vai trò 'unit' cần --unit / a unit user needs --unit"])
         if territory_code is not None:
             raise InvalidInput(
                 [
@@ -153,6 +152,8 @@ def _seat(
                     "bàn / a unit user is bound to its unit: give its unit, not a territory"
                 ]
             )
+        if unit_id is None:
+            raise InvalidInput(["Người dùng vai trò 'unit' cần --unit / a unit user needs --unit"])
         unit = conn.execute(select(unit_table).where(unit_table.c.id == unit_id)).first()
         if unit is None:
             raise NotFound(f"Không có đơn vị số {unit_id} / there is no unit {unit_id}")
@@ -307,7 +308,7 @@ def _target(conn: Connection, user_id: int, by: Actor | None) -> Any:
     """The locked user row, when ``by`` may manage it: outside the territory it does not exist
     (404); inside, the rule that refuses says why (403)."""
     row = _locked(conn, user_id)
-    if by is not None and not access.covers(by.seat, seat_of(row)):
+    if by is not None and not access.user_in_scope(by.seat, seat_of(row)):
         raise _outside(user_id)
     _may_manage(by, seat_of(row))
     return row
@@ -394,9 +395,7 @@ def update_user(
                 )
             province_code, commune_code, unit_id = _seat(conn, role, territory_code, unit_id)
             if role.value != row.role:
-                problem = access.own_change_problem(
-                    by.id if by else None, user_id, role_changes=True
-                )
+                problem = access.own_role_problem(by.id if by else None, user_id)
                 if problem:
                     raise Forbidden(problem)
             _may_manage(by, Seat(role, province_code, commune_code, unit_id))
@@ -563,7 +562,7 @@ def get_user(
     if row is None:
         raise NotFound(f"Không có người dùng số {user_id} / there is no user {user_id}")
     if by is not None and by.id != user_id:
-        if not access.covers(by.seat, seat_of(row)):
+        if not access.user_in_scope(by.seat, seat_of(row)):
             raise _outside(user_id)
         problem = access.read_user_problem(by.seat, seat_of(row))
         if problem:
@@ -577,7 +576,7 @@ def user_trail_of(
     """The user's trail, for a province administrator or an auditor of the territory."""
     with read_connection(engine) as conn:
         row = conn.execute(_PUBLIC.where(user_table.c.id == user_id)).first()
-        if row is None or (by is not None and not access.covers(by.seat, seat_of(row))):
+        if row is None or (by is not None and not access.user_in_scope(by.seat, seat_of(row))):
             raise _outside(user_id)
         if by is not None:
             problem = access.read_user_problem(by.seat, seat_of(row))
@@ -616,7 +615,7 @@ def list_users(
         if commune_code is not None:
             where.append(c.commune_code == commune_code)
     if active is not None:
-        where.append(c.active.is_(active))
+        where.append(c.active == active)
     after = queries.decode_cursor(cursor, (int,))
     if after:
         where.append(c.id > after[0])

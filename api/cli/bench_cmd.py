@@ -22,8 +22,11 @@ def lifecycle(
     processes: int = typer.Option(
         None, "--processes", help="processes the workers run in (default: one per core)"
     ),
+    with_keys: bool = typer.Option(
+        False, "--idempotency-keys", help="every request carries an Idempotency-Key"
+    ),
 ) -> None:
-    """Register N dossiers, then walk each to recognised through fire()."""
+    """Register N dossiers, then walk each to recognised through the API's own write path."""
     from workflow import bench
 
     if db not in ("sqlite", "postgres"):
@@ -32,7 +35,13 @@ def lifecycle(
         raise typer.BadParameter("--processes is at least 1")
     typer.echo(
         json.dumps(
-            bench.run(db=db, dossiers=dossiers, connections=connections, processes=processes)
+            bench.run(
+                db=db,
+                dossiers=dossiers,
+                connections=connections,
+                processes=processes,
+                with_keys=with_keys,
+            )
         )
     )
 

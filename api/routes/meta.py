@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from api.deps import no_query
 from api.metrics import REGISTRY
 from api.schemas import Health, WorkflowOut
 from states.lifecycle import (
@@ -27,7 +28,8 @@ from states.lifecycle import (
 )
 from workflow.db import get_engine
 
-router = APIRouter(tags=["Quy trình / Workflow"])
+# None of these routes takes a query parameter.
+router = APIRouter(tags=["Quy trình / Workflow"], dependencies=[Depends(no_query)])
 
 
 def _label(pair: tuple[str, str]) -> dict[str, str]:

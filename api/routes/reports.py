@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import current_actor
+from api.deps import CurrentActor
+from api.params import Format, ReportQuery
 from api.routes.dossiers import COMMON
-from api.schemas import MAX_ID
 from workflow import reports
-from workflow.actors import Actor
 from workflow.report_workbook import workbook
 
 router = APIRouter(prefix="/api/v1/reports", tags=["Báo cáo / Reports"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class Format(str, Enum):
-    json = "json"
-    xlsx = "xlsx"
 
 
 @router.get(
@@ -38,19 +31,13 @@ class Format(str, Enum):
     },
     summary="Báo cáo tổng hợp / summary per commune and subject type against the targets",
 )
-def summary(
-    actor: Actor = Depends(current_actor),
-    province: int | None = Query(None, gt=0, le=MAX_ID, description="Mã tỉnh (mặc định: của bạn)"),
-    commune: int | None = Query(None, gt=0, le=MAX_ID, description="Mã xã"),
-    year: int | None = Query(None, ge=2020, le=2100, description="Năm (mặc định: năm nay)"),
-    format: Format = Query(Format.json, description="json hoặc xlsx (Excel)"),
-) -> Any:
+def summary(actor: CurrentActor, q: Annotated[ReportQuery, Query()]) -> Any:
     """Per commune and per subject type: units, dossiers by state, registration rate (registered
     / units), recognition rate (recognised / registered) against the province's targets (100%
     registered, 80% recognised; 90% in Tây Ninh), overdue and escalated steps. Officials see
     their own territory; a commune's officials their commune."""
-    report = reports.summary(actor, province=province, commune=commune, year=year)
-    if format is Format.xlsx:
+    report = reports.summary(actor, province=q.province, commune=q.commune, year=q.year)
+    if q.format is Format.xlsx:
         scope = report["scope"]["commune_code"] or report["scope"]["province_code"]
         return Response(
             workbook(report),

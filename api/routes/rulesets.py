@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from api.deps import current_actor
+from api.deps import CurrentActor, no_query
+from api.params import RuleSetQuery
 from api.routes.dossiers import COMMON, P
-from api.schemas import MAX_ID
-from states.subjects import SubjectType
 from workflow import rulesets
-from workflow.actors import Actor
 
 router = APIRouter(prefix="/api/v1/rule-sets", tags=["Bộ quy tắc / Rule sets"])
 
@@ -29,36 +27,16 @@ EXAMPLE = {
 
 
 @router.get("", responses=COMMON, summary="Bộ quy tắc đang áp dụng / the rule set in force")
-def show(
-    actor: Actor = Depends(current_actor),
-    year: int = Query(ge=2020, le=2100),
-    subject_type: SubjectType = Query(description="KDC, XA, CQ, DN or CSGD"),
-    province: int | None = Query(
-        None,
-        gt=0,
-        le=MAX_ID,
-        description=(
-            "mã tỉnh; bỏ trống: bộ quy tắc quốc gia / province code; leave out for the national one"
-        ),
-    ),
-    version: int | None = Query(
-        None,
-        ge=1,
-        le=MAX_ID,
-        description=(
-            "một phiên bản cụ thể; mặc định: phiên bản hồ sơ mới sẽ được gắn / a given version; "
-            "default: the one new registrations are pinned to"
-        ),
-    ),
-) -> dict[str, Any]:
+def show(actor: CurrentActor, q: Annotated[RuleSetQuery, Query()]) -> dict[str, Any]:
     """Criteria, score table, bands, deadlines and policy of (province, year, subject type)."""
-    found = rulesets.find(province, year, subject_type, version)
+    found = rulesets.find(q.province, q.year, q.subject_type, q.version)
     found["rules"] = found["rules"].model_dump(mode="json")
     return found
 
 
 @router.post(
     "",
+    dependencies=[Depends(no_query)],
     status_code=201,
     responses={
         **COMMON,
@@ -72,7 +50,7 @@ def show(
     summary="Ban hành bộ quy tắc / publish rule sets (province administrator)",
 )
 def publish(
-    actor: Actor = Depends(current_actor),
+    actor: CurrentActor,
     body: dict[str, Any] | list[dict[str, Any]] = Body(
         description="Một bộ quy tắc hoặc danh sách (mỗi loại đối tượng một bộ) / a rule "
         "set body or a list of them, published all or none",

@@ -1,5 +1,6 @@
 """The role x territory matrix over HTTP: for every step of every subject type, only the seat the
-authority map names may act; every other seat gets 403 with the reason, and nothing changes."""
+authority map names may act; every other seat of the territory gets 403 with the reason, every
+seat outside it 404 (as for a dossier that does not exist), and nothing changes."""
 
 from __future__ import annotations
 
@@ -25,11 +26,13 @@ def test_only_the_named_seat_may_act(api, key, state, event):
     rep = w.unit_actor(w.units[key])
     allowed = authorised_actor(w, engine_view(d), event, rep)
     body = payload_for(event, d)
-    for actor in {a.id: a for a in w.actors.values()}.values():
+    for (role, where), actor in {a.id: (k, a) for k, a in w.actors.items()}.values():
         if actor.id == allowed.id:
             continue
         r = fire(api, d, event, actor, body)
-        assert r.status_code == 403, (actor, r.text)
+        # Outside the dossier's territory (another unit, commune or province): 404, as if absent.
+        outside = where in ("other", "other_province") or (role == "unit" and actor.id != rep.id)
+        assert r.status_code == (404 if outside else 403), (actor, r.text)
         assert r.json()["detail"]
     after = api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(allowed)).json()
     assert after["version"] == d["version"]
@@ -68,7 +71,7 @@ def test_units_are_listed_by_territory_and_registered_by_officials(api):
         api.client.get(
             r.headers["Location"], headers=api.auth(w.actor("auditor", "other"))
         ).status_code
-        == 403
+        == 404  # outside the territory: as for no unit
     )
     assert (
         api.client.get("/api/v1/units/999999", headers=api.auth(w.actor("auditor"))).status_code

@@ -130,15 +130,15 @@ def test_a_unit_cannot_read_another_units_dossier(api):
     w = api.world
     d = register(api, w.units["CQ"], w.actor("unit", "CQ"))
     body = _problem(
-        api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(w.actor("unit", "DN"))), 403
+        api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(w.actor("unit", "DN"))), 404
     )
-    assert "unit" in body["detail"]
+    assert "dossier" in body["detail"]
     _problem(
         api.client.get(
             f"/api/v1/dossiers/{d['id']}/audit",
             headers=api.auth(w.actor("auditor", "other_province")),
         ),
-        403,
+        404,
     )
 
 
@@ -180,3 +180,19 @@ def test_a_database_that_cannot_serve_is_a_503_to_retry(api, monkeypatch):
     r = api.client.get("/api/v1/dossiers", headers=api.auth(api.world.actor("auditor")))
     body = _problem(r, 503)
     assert r.headers["Retry-After"] == "2" and "nothing was changed" in body["detail"]
+
+
+def test_every_route_refuses_an_unknown_query_parameter(api):
+    """Routes without query parameters too: a misspelt one is refused, never ignored."""
+    headers = api.auth(api.world.actor("province_admin", "province"))
+    paths = api.client.get("/openapi.json").json()["paths"]
+    assert len(paths) >= 12
+    for template, operations in paths.items():
+        path = template.replace("{dossier_id}", "1").replace("{unit_id}", "1")
+        path = path.replace("{event}", "withdraw")
+        for method in operations:
+            r = api.client.request(
+                method, path, params={"zz_unknown": "1"}, headers={**headers, "If-Match": '"1"'}
+            )
+            body = _problem(r, 422)
+            assert "query.zz_unknown" in {e["field"] for e in body["errors"]}, (method, path)

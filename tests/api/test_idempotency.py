@@ -105,17 +105,17 @@ def test_a_malformed_key_is_400(api):
 def test_keys_are_forgotten_after_a_day(api):
     from datetime import UTC, datetime, timedelta
 
-    from workflow import idempotency
+    from workflow import retention
     from workflow.db import write_transaction
 
     rep = api.world.actor("unit", "CQ")
     d = register(api, api.world.units["CQ"], rep)
     assert fire(api, d, Event.WITHDRAW, rep, {}, **{"Idempotency-Key": "old"}).status_code == 200
     with write_transaction() as conn:
-        assert idempotency.purge(conn, datetime.now(UTC) + timedelta(hours=1)) == 0
+        assert retention.purge_idempotency_keys(conn, datetime.now(UTC) + timedelta(hours=1)) == 0
         assert (
-            idempotency.purge(
-                conn, datetime.now(UTC) + idempotency.RETENTION + timedelta(seconds=1)
+            retention.purge_idempotency_keys(
+                conn, datetime.now(UTC) + retention.IDEMPOTENCY_RETENTION + timedelta(seconds=1)
             )
             == 1
         )

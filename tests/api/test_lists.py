@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from states.lifecycle import State
@@ -145,3 +146,27 @@ def test_a_dossier_says_how_late_its_step_is_in_working_days(api):
             ).json()["step"]
         assert step["overdue"] is True and step["overdue_working_days"] == late
         assert step["escalation_level"] == 2 and step["role"] == "commune_reviewer"
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "known"),
+    [
+        ("/api/v1/dossiers", {}, "awaiting_me"),
+        ("/api/v1/units", {}, "subject_type"),
+        ("/api/v1/rule-sets", {"year": 2026, "subject_type": "KDC"}, "version"),
+        ("/api/v1/reports/summary", {}, "format"),
+    ],
+)
+def test_every_list_refuses_an_unknown_query_parameter_naming_it(api, path, params, known):
+    r = api.client.get(
+        path,
+        params={**params, "colour": "red"},
+        headers=api.auth(api.world.actor("province_admin", "province")),
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert [e["field"] for e in body["errors"]] == ["query.colour"]
+    assert body["errors"][0]["type"] == "extra_forbidden"
+    assert known in body["errors"][0]["message"]  # says what it would have understood
+    assert "query.colour" in body["detail"]

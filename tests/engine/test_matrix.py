@@ -16,7 +16,7 @@ from tests.factories import build_world
 from workflow import audit
 from workflow import engine as wf
 from workflow.db import read_connection
-from workflow.errors import Forbidden, TransitionNotAllowed
+from workflow.errors import Forbidden, NotFound, TransitionNotAllowed
 
 EVENT_STEP = {
     Event.SUBMIT_SELF_SCORE: "unit",
@@ -57,17 +57,30 @@ ACTORS = [
 ]
 
 
+def _holds(who: tuple[str, str], step: str, managing: str) -> bool:
+    role, where = who
+    if role != STEP_ROLE[step]:
+        return False
+    if step == "unit":
+        return where == "own"
+    return where == ("own" if LEVEL[managing][step] == "commune" else "province")
+
+
 def expected(state: State, event: Event, who: tuple[str, str], managing: str) -> str:
+    # Outside the territory (another unit, commune or province): as if the dossier did not exist.
+    if who[1] in ("other", "other_province"):
+        return "not_found"
+    # Someone who never acts on this event is refused before learning the dossier's state.
+    if event is Event.RETURN_FOR_REVISION:
+        ever = any(_holds(who, s, managing) for s in set(RETURN_STEP.values()))
+    else:
+        ever = _holds(who, EVENT_STEP[event], managing)
+    if not ever:
+        return "forbidden"
     if state not in TRANSITION_BY_EVENT[event].sources:
         return "not_allowed"
     step = RETURN_STEP[state] if event is Event.RETURN_FOR_REVISION else EVENT_STEP[event]
-    role, where = who
-    if role != STEP_ROLE[step]:
-        return "forbidden"
-    if step == "unit":
-        return "ok" if where == "own" else "forbidden"
-    wanted = "own" if LEVEL[managing][step] == "commune" else "province"
-    return "ok" if where == wanted else "forbidden"
+    return "ok" if _holds(who, step, managing) else "forbidden"
 
 
 @pytest.mark.parametrize("variant", ["KDC", "CQ_commune", "CQ", "XA"])
@@ -93,7 +106,7 @@ def test_every_event_state_role_and_territory(engine, variant):
         enable_revocation(year=year)
         return walk(world, unit, rep, state, year)
 
-    outcomes = {"ok": 0, "forbidden": 0, "not_allowed": 0}
+    outcomes = {"ok": 0, "forbidden": 0, "not_allowed": 0, "not_found": 0}
     for state in State:
         shared = fresh(state)
         for event, who in itertools.product(Event, ACTORS):
@@ -108,6 +121,8 @@ def test_every_event_state_role_and_territory(engine, variant):
                 assert result["state"] == TRANSITION_BY_EVENT[event].dest.value
             except Forbidden:
                 got = "forbidden"
+            except NotFound:
+                got = "not_found"
             except TransitionNotAllowed as e:
                 got = "not_allowed"
                 assert set(e.allowed) == {

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import bindparam, insert, select
 
-from workflow.db import autocommit_connection, write_transaction
+from workflow.db import write_transaction
 from workflow.models import OutboxMessage
 from workflow.prepared import Prepared
 
@@ -40,7 +40,7 @@ def _stored(engine, message_id):
 def test_an_insert_stores_what_sqlalchemy_stores(engine):
     """Every key given: the one-call path, with the time's processor applied."""
     prepared = Prepared(insert(outbox).values({c: bindparam(c) for c in _row()}))
-    with autocommit_connection(engine) as conn:
+    with write_transaction(engine) as conn:
         assert prepared.execute(conn, _row(kind="prepared")) == 1
     with write_transaction(engine) as conn:
         conn.execute(insert(outbox).values(_row(kind="core")))
@@ -61,7 +61,7 @@ def test_a_statement_value_is_used_when_the_caller_gives_none(engine):
     )
     row = _row()
     del row["attempts"]
-    with autocommit_connection(engine) as conn:
+    with write_transaction(engine) as conn:
         prepared.execute(conn, row)
         found = Prepared(
             select(outbox.c.attempts, outbox.c.created_at).where(outbox.c.kind == bindparam("kind"))
@@ -73,12 +73,12 @@ def test_a_missing_value_is_named(engine):
     prepared = Prepared(insert(outbox).values({c: bindparam(c) for c in _row()}))
     row = _row()
     del row["kind"]
-    with autocommit_connection(engine) as conn, pytest.raises(KeyError, match="parameter 'kind'"):
+    with write_transaction(engine) as conn, pytest.raises(KeyError, match="parameter 'kind'"):
         prepared.execute(conn, row)
 
 
 def test_a_one_value_statement(engine):
-    with autocommit_connection(engine) as conn:
+    with write_transaction(engine) as conn:
         Prepared(insert(outbox).values({c: bindparam(c) for c in _row()})).execute(conn, _row())
         count = Prepared(select(outbox.c.id).where(outbox.c.kind == bindparam("kind")))
         assert len(count.all(conn, {"kind": "test"})) == 1

@@ -54,7 +54,9 @@ def test_who_may_register(world, who, allowed):
             world.actor(*who).id,
         )
     else:
-        with pytest.raises(Forbidden):
+        # Outside the territory the unit is not found; inside it, a role that may not is refused.
+        outside = who[1] in ("other_KDC", "other", "other_province")
+        with pytest.raises(NotFound if outside else Forbidden):
             register(unit["id"], YEAR, world.actor(*who), KDC_PAYLOAD, now=NOW)
 
 

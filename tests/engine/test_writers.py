@@ -63,9 +63,11 @@ def test_a_turn_not_given_in_time_is_a_database_is_locked_error(engine, monkeypa
     t0 = time.perf_counter()
     try:
         if db.is_sqlite(engine):
-            with pytest.raises(OperationalError, match="database is locked"):
-                with db.write_transaction(engine):
-                    pass
+            with (
+                pytest.raises(OperationalError, match="database is locked"),
+                db.write_transaction(engine),
+            ):
+                pass
             assert time.perf_counter() - t0 < 5
         else:
             with db.write_transaction(engine) as conn:  # Postgres: no turn to wait for
@@ -75,19 +77,15 @@ def test_a_turn_not_given_in_time_is_a_database_is_locked_error(engine, monkeypa
         holder.join(10)
 
 
-def test_a_write_group_that_fails_writes_nothing_and_gives_up_its_turn(engine):
-    """SQLite: the writes of a group land together or not at all, and a failed group does not
-    keep the next writer waiting. Postgres: a group is nothing (its one statement commits on
-    its own), so what ran before the failure stands."""
+def test_a_write_transaction_that_fails_writes_nothing_and_gives_up_its_turn(engine):
+    """The writes of a transaction land together or not at all, on both databases, and a failed
+    one does not keep the next writer waiting."""
     world = build_world()
     d = walk(world, world.units["KDC"], world.actor("unit", "KDC"), State.SELF_SCORED)
-    with db.autocommit_connection(engine) as conn, pytest.raises(RuntimeError, match="midway"):
-        with db.write_group(conn):
-            conn.exec_driver_sql(
-                "UPDATE dossier SET last_reason = 'half' WHERE id = %d" % d["id"]
-            )
-            raise RuntimeError("midway")
-    assert wf.get(d["id"])["last_reason"] == (None if db.is_sqlite(engine) else "half")
+    with pytest.raises(RuntimeError, match="midway"), db.write_transaction(engine) as conn:
+        conn.exec_driver_sql(f"UPDATE dossier SET last_reason = 'half' WHERE id = {d['id']:d}")
+        raise RuntimeError("midway")
+    assert wf.get(d["id"])["last_reason"] is None
     other = threading.Thread(target=lambda: _write_once(engine, d["id"]))
     other.start()
     other.join(5)
@@ -96,5 +94,5 @@ def test_a_write_group_that_fails_writes_nothing_and_gives_up_its_turn(engine):
 
 
 def _write_once(engine, dossier_id: int) -> None:
-    with db.autocommit_connection(engine) as conn, db.write_group(conn):
-        conn.exec_driver_sql("UPDATE dossier SET last_reason = 'whole' WHERE id = %d" % dossier_id)
+    with db.write_transaction(engine) as conn:
+        conn.exec_driver_sql(f"UPDATE dossier SET last_reason = 'whole' WHERE id = {dossier_id:d}")
