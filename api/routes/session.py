@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from api import oidc
-from api.deps import current_actor, provider_down
+from api.deps import current_actor, no_query, provider_down
+from api.params import QueryModel
 from api.problems import ApiProblem
 from api.schemas import Problem
 from workflow.actors import Actor
@@ -41,6 +42,20 @@ PROVIDER = {
 SIGN_IN_COOKIE = "dossier_oidc"
 SIGN_IN_SECONDS = 600  # the provider's login page must be completed within ten minutes
 _process_secret = secrets.token_urlsafe(32)
+
+
+class LoginQuery(QueryModel):
+    next: str | None = None
+
+
+class CallbackQuery(QueryModel):
+    # What providers send back (RFC 6749 4.1.2, RFC 9207 iss, OIDC session management).
+    code: str | None = None
+    state: str | None = None
+    iss: str | None = None
+    error: str | None = None
+    error_description: str | None = None
+    session_state: str | None = None
 
 
 def secret_key(settings: Settings) -> str:
@@ -112,6 +127,7 @@ async def _token_from_body(request: Request) -> str:
 @router.post(
     "/api/v1/session",
     summary="Đăng nhập bằng mã truy cập / sign in with a token",
+    dependencies=[Depends(no_query)],
     responses={**REFUSED, 422: {**P, "description": "Thiếu mã / no token sent"}},
     openapi_extra={
         "requestBody": {
@@ -150,6 +166,7 @@ async def sign_in_with_token(request: Request, response: Response) -> dict[str, 
 @router.get(
     "/api/v1/session",
     summary="Phiên hiện tại / who I am in this session",
+    dependencies=[Depends(no_query)],
     responses={**REFUSED, 503: PROVIDER[503]},
 )
 def who_am_i(request: Request, actor: Actor = Depends(current_actor)) -> dict[str, Any]:
@@ -161,7 +178,11 @@ def who_am_i(request: Request, actor: Actor = Depends(current_actor)) -> dict[st
 
 
 @router.delete(
-    "/api/v1/session", status_code=204, summary="Đăng xuất / sign out", responses=REFUSED
+    "/api/v1/session",
+    status_code=204,
+    summary="Đăng xuất / sign out",
+    responses=REFUSED,
+    dependencies=[Depends(no_query)],
 )
 def sign_out(request: Request) -> Response:
     settings = get_settings()
@@ -207,8 +228,9 @@ def _local_path(next_: str | None) -> str:
     summary="Đăng nhập một lần / sign in through the provider",
     responses=PROVIDER,
 )
-def oidc_login(request: Request, next: str | None = None) -> Response:
+def oidc_login(request: Request, q: Annotated[LoginQuery, Query()]) -> Response:
     settings = _oidc_settings()
+    next = q.next
     client = oidc.client_for(settings)
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     verifier, challenge = oidc.pkce_pair()
@@ -243,16 +265,15 @@ def _refused(detail: str, status: int = 401) -> ApiProblem:
     summary="Nhà cung cấp trả về / the provider sends the browser back",
     responses={**PROVIDER, **REFUSED},
 )
-def oidc_callback(
-    request: Request,
-    code: str | None = None,
-    state: str | None = None,
-    iss: str | None = None,
-    error: str | None = None,
-    error_description: str | None = None,
-    session_state: str | None = None,
-) -> Response:
+def oidc_callback(request: Request, q: Annotated[CallbackQuery, Query()]) -> Response:
     settings = _oidc_settings()
+    code, state, iss, error, error_description = (
+        q.code,
+        q.state,
+        q.iss,
+        q.error,
+        q.error_description,
+    )
     if error:
         raise _refused(
             f"Nhà cung cấp danh tính từ chối: {error} / the identity provider refused: {error}"
