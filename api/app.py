@@ -6,9 +6,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import openapi, problems
+from api import csrf, logfilter, openapi, problems
 from api.middleware import ApiMiddleware
-from api.routes import dossiers, meta, notices, reports, rulesets, units, users
+from api.routes import dossiers, meta, notices, reports, rulesets, session, units, users
 from workflow.settings import get_settings
 
 DESCRIPTION = """
@@ -67,6 +67,10 @@ def create_app() -> FastAPI:
     app.include_router(meta.router)
     app.include_router(users.router)
     app.include_router(notices.router)
+    app.include_router(session.router)
+    logfilter.install()
+    settings = get_settings()
+    csrf.install(app, settings, session.secret_key(settings))
     app.add_middleware(ApiMiddleware)
     openapi.install(app)
     return app

@@ -358,3 +358,21 @@ class IdempotencyKey(SQLModel, table=True):
     etag: str | None = Field(default=None, max_length=40)
     location: str | None = Field(default=None, max_length=200)
     created_at: datetime
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the cookie carries a random id, this row keeps only its hash."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_user", "user_id", "ended_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    method: str = Field(max_length=8)  # token | oidc
+    user_agent: str | None = Field(default=None, max_length=300)
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+    end_reason: str | None = Field(default=None, max_length=32)

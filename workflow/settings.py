@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,6 +37,28 @@ class Settings(BaseSettings):
     # working days; a wake-up later than the grace is skipped (tomorrow's digest comes instead).
     digest_time: str = "07:30"
     digest_grace_minutes: int = 120
+
+    # Sign-in: token (the demo's bearer tokens), oidc (single sign-on), or both.
+    auth_mode: Literal["token", "oidc", "both"] = "token"
+    # Signs the CSRF cookie and the short-lived OIDC sign-in cookie; random per process if unset
+    # (then a restart signs everyone's forms out: set it in production).
+    secret_key: str | None = None
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    session_cookie_name: str = "dossier_session"
+    # None: Secure exactly when the request came over HTTPS; true/false forces it.
+    cookie_secure: bool | None = None
+    # OpenID Connect (authorization code + PKCE S256).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_redirect_uri: str | None = None  # unset: <this server>/auth/oidc/callback
+    oidc_match_claim: Literal["sub", "email"] = "email"
+    oidc_scopes: str = "openid email profile"
+    # The audience the provider's access tokens must name for the API (default: the client id).
+    oidc_api_audience: str | None = None
+    oidc_timeout_seconds: float = 5.0
+    oidc_leeway_seconds: int = 60
 
 
 @lru_cache(maxsize=1)

@@ -470,6 +470,9 @@ def deactivate_user(
             now,
             request_id,
         )
+        from workflow.sessions import end_sessions_of  # sessions build on users: import late
+
+        end_sessions_of(user_id, conn=conn)
     return get_user(user_id, engine=engine)
 
 
