@@ -66,9 +66,11 @@ class OidcClient:
         self._userinfo: dict[str, _Cached] = {}
 
     # -- discovery ---------------------------------------------------------------------------
-    def metadata(self) -> dict[str, Any]:
+    def metadata(self, *, fresh: bool = False) -> dict[str, Any]:
+        """The discovery document, cached; ``fresh`` asks the provider now (a sign-in does, so
+        that a provider gone down is said at once instead of after a redirect into nothing)."""
         with self._lock:
-            if self._discovery and self._discovery.until > time.monotonic():
+            if not fresh and self._discovery and self._discovery.until > time.monotonic():
                 return self._discovery.value
         url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:

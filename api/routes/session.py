@@ -236,6 +236,7 @@ def oidc_login(request: Request, q: Annotated[LoginQuery, Query()]) -> Response:
     verifier, challenge = oidc.pkce_pair()
     redirect_uri = _redirect_uri(request, settings)
     try:
+        client.metadata(fresh=True)
         url = client.authorization_url(redirect_uri, settings.oidc_scopes, state, nonce, challenge)
     except oidc.ProviderUnavailable:
         raise provider_down() from None

@@ -145,6 +145,9 @@ def test_provider_down_sign_in_says_so_while_tokens_and_sessions_keep_working(ap
         r = api.client.post("/api/v1/session", json={"token": api.token(auditor)})
         assert r.status_code == 200
         assert api.client.get("/auth/oidc/login", follow_redirects=False).status_code == 303
+    # The discovery document is still cached: the sign-in asks the provider anyway.
+    r = api.client.get("/auth/oidc/login", follow_redirects=False)
+    assert r.status_code == 503, r.text
     oidc.forget()  # a freshly started server: nothing cached from the provider
     r = api.client.get("/auth/oidc/login", follow_redirects=False)
     assert r.status_code == 503, r.text
