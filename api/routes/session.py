@@ -104,6 +104,22 @@ def _modes(settings: Settings) -> set[str]:
     return {"token", "oidc"} if settings.auth_mode == "both" else {settings.auth_mode}
 
 
+def _same_site_only(request: Request) -> None:
+    """Sign-in has no session yet, so no CSRF token: a browser's Origin (sent on every
+    cross-site POST) must be this server's, or another site could sign a visitor in as someone
+    else (login CSRF). Clients that send no Origin (curl, integrations) are not browsers."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin.rstrip("/") != own:
+        raise ApiProblem(
+            403,
+            f"Đăng nhập từ trang khác ({origin[:80]}) bị từ chối / a sign-in sent from another "
+            f"site ({origin[:80]}) is refused: sign in on {own}",
+        )
+
+
 async def _token_from_body(request: Request) -> str:
     raw = await request.body()
     kind = request.headers.get("content-type", "").split(";")[0].strip()
@@ -151,6 +167,7 @@ async def sign_in_with_token(request: Request, response: Response) -> dict[str, 
             "Máy chủ này chỉ cho đăng nhập một lần qua /auth/oidc/login / this server signs in "
             "only through single sign-on: /auth/oidc/login",
         )
+    _same_site_only(request)
     token = await _token_from_body(request)
     actor = authenticate(token)
     if actor is None:

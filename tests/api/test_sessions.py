@@ -131,3 +131,16 @@ def test_the_cookie_reaches_the_dossier_routes_and_bearer_clients_are_untouched(
     # A cookie never rescues a bad bearer token.
     r = api.client.get("/api/v1/dossiers", headers={"Authorization": "Bearer wrong"})
     assert r.status_code == 401
+
+
+def test_a_sign_in_posted_from_another_site_is_refused(api):
+    """Login CSRF: another site's form must not sign a visitor in as someone else."""
+    token = api.token(api.world.actor("auditor", "province"))
+    r = api.client.post(
+        "/api/v1/session", json={"token": token}, headers={"Origin": "https://evil.example"}
+    )
+    assert r.status_code == 403 and "another site" in r.json()["detail"]
+    assert "set-cookie" not in r.headers
+    own = str(api.client.base_url).rstrip("/")
+    r = api.client.post("/api/v1/session", json={"token": token}, headers={"Origin": own})
+    assert r.status_code == 200, r.text
