@@ -15,15 +15,17 @@ from states.lifecycle import STEP_OF_STATE, State
 from states.rulesets import RuleSet
 from states.subjects import SUBJECT_OF
 
-_parsed: dict[int, DeadlineRules] = {}
+_parsed: dict[int, tuple[RuleSet, DeadlineRules]] = {}
 
 
 def deadline_rules(rules: RuleSet) -> DeadlineRules:
-    # Rule sets are immutable and live as long as the process's rule-set cache.
+    # Keyed by id() for speed, but the entry keeps its rule set and is used only for that very
+    # object: an id is reused once its object is collected, and a new rule set must not get an
+    # old one's deadlines. Rule sets are few (one per year and province), so the map stays small.
     found = _parsed.get(id(rules))
-    if found is None:
-        found = _parsed[id(rules)] = parse(json.dumps(rules.deadlines, sort_keys=True))
-    return found
+    if found is None or found[0] is not rules:
+        found = _parsed[id(rules)] = (rules, parse(json.dumps(rules.deadlines, sort_keys=True)))
+    return found[1]
 
 
 def open_step(
