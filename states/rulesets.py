@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import (
@@ -62,6 +63,7 @@ def _month_day(value: str) -> str:
 MonthDay = Annotated[str, AfterValidator(_month_day)]
 
 
+@lru_cache(maxsize=1024)  # a handful of (year, day) pairs, asked by every guard and answer
 def _on(year: int, month_day: str) -> date:
     month, day = int(month_day[:2]), int(month_day[3:])
     if (month, day) == (2, 29):
