@@ -113,12 +113,17 @@ def _update_for(columns: tuple[str, ...]) -> Prepared:
     )
 
 
-@lru_cache(maxsize=64)
-def _move_with_audit_for(columns: tuple[str, ...]) -> Prepared:
+@lru_cache(maxsize=128)
+def _move_with_audit_for(columns: tuple[str, ...], announce: bool) -> Prepared:
     """Postgres, one statement: UPDATE the dossier if it is still at the version and audit head
-    that were read, and INSERT the audit row only if it was. Its row count is 1 or 0."""
+    that were read, and INSERT the audit row (and, ``announce``, the step's message) only if it
+    was. Its row count is 1 or 0."""
     moved = _update_for(columns).statement.returning(dossier_table.c.id).cte("moved")
-    return Prepared(audit.insert_after(moved))
+    audited = audit.insert_after(moved)
+    if not announce:
+        return Prepared(audited)
+    trail = audited.returning(audit.audit_table.c.dossier_id).cte("audited")
+    return Prepared(outbox.insert_after(moved).add_cte(trail))
 
 
 class _Move(NamedTuple):  # a tuple: built on every fire, in a fraction of a dataclass's time
@@ -224,9 +229,10 @@ def fire(
     with write_transaction(engine) as conn:
         dossier = _lock(conn, dossier_id)
         # Under the lock the row cannot have moved; if it did, refuse rather than fork history.
-        if not _write(conn, _decide(conn, dossier, move)):
+        decided = _decide(conn, dossier, move)
+        # The seat that owns the new step hears of it, in the same transaction.
+        if not _write(conn, decided, outbox.step_opened(dossier, move.at)):
             raise VersionConflict(expected_version, dossier["version"])
-        outbox.announce_step(conn, dossier, move.at)  # the seat that owns the new step
         return dossier
 
 
@@ -239,19 +245,21 @@ class _Decided(NamedTuple):
     audit_row: dict[str, Any]
 
 
-def _write(conn: Connection, decided: _Decided) -> bool:
-    """Write a decided move if the dossier is unchanged since it was read; False if it moved.
-    Postgres: one statement (UPDATE and the audit INSERT in a CTE), one round trip."""
+def _write(conn: Connection, decided: _Decided, message: dict[str, Any] | None) -> bool:
+    """Write a decided move, and ``message`` if any, if the dossier is unchanged since it was
+    read; False if it moved. Postgres: one statement (the UPDATE, the audit and the message
+    INSERTs in a CTE), one round trip."""
     if not is_sqlite(conn.engine):
-        return (
-            _move_with_audit_for(decided.columns).execute(
-                conn, audit.with_row(decided.params, decided.audit_row)
-            )
-            == 1
-        )
+        params = audit.with_row(decided.params, decided.audit_row)
+        if message is not None:
+            params = outbox.with_message(params, message)
+        statement = _move_with_audit_for(decided.columns, message is not None)
+        return statement.execute(conn, params) == 1
     if _update_for(decided.columns).execute(conn, decided.params) != 1:
         return False
     audit.INSERT.execute(conn, decided.audit_row)
+    if message is not None:
+        outbox.INSERT.execute(conn, message)
     return True
 
 

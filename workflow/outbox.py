@@ -49,7 +49,7 @@ _ENQUEUED = (
     "dedupe_key",
 )
 # Prepared (workflow/prepared.py): every fire that opens a step announces it.
-_INSERT = Prepared(
+INSERT = Prepared(
     insert(outbox_table).values({c: bindparam(c, type_=outbox_table.c[c].type) for c in _ENQUEUED})
 )
 STEP_OPENED = "step_opened"
@@ -57,6 +57,30 @@ DIGEST = "digest"
 # An undeliverable message is looked at again this often (a seat filled, SMTP configured).
 READDRESS = timedelta(hours=1)
 STATUSES = ("pending", "sent", "undeliverable")
+
+
+def message_row(
+    kind: str,
+    dossier_id: int | None,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    dedupe_key: str | None = None,
+) -> dict[str, Any]:
+    """A pending message's columns, as ``enqueue`` and ``insert_after`` write them."""
+    return {
+        "kind": kind,
+        "dossier_id": dossier_id,
+        "payload": canonical_json(payload),
+        "attempts": 0,
+        "next_attempt_at": now,
+        "last_error": None,
+        "created_at": now,
+        "delivered_at": None,
+        "status": "pending",
+        "province_code": payload.get("province_code"),
+        "dedupe_key": dedupe_key,
+    }
 
 
 def enqueue(
@@ -68,36 +92,21 @@ def enqueue(
     *,
     dedupe_key: str | None = None,
 ) -> None:
-    _INSERT.execute(
-        conn,
-        {
-            "kind": kind,
-            "dossier_id": dossier_id,
-            "payload": canonical_json(payload),
-            "attempts": 0,
-            "next_attempt_at": now,
-            "last_error": None,
-            "created_at": now,
-            "delivered_at": None,
-            "status": "pending",
-            "province_code": payload.get("province_code"),
-            "dedupe_key": dedupe_key,
-        },
-    )
+    INSERT.execute(conn, message_row(kind, dossier_id, payload, now, dedupe_key=dedupe_key))
 
 
-def announce_step(conn: Connection, dossier: dict[str, Any], at: datetime) -> None:
-    """A newly opened step, to the seat that owns it (written in the transaction that opens it)."""
+def step_opened(dossier: dict[str, Any], at: datetime) -> dict[str, Any] | None:
+    """The message announcing the dossier's newly opened step to the seat that owns it, or None
+    when its state has no step (a decision closed it)."""
     state = STATE_OF.get(dossier["state"])
     if state not in STEP_OF_STATE:
-        return
+        return None
     owner = authority(
         SUBJECT_OF[dossier["subject_type"]],
         MANAGING_LEVEL_OF[dossier["managing_level"]],
         STEP_OF_STATE[state],
     )
-    enqueue(
-        conn,
+    return message_row(
         STEP_OPENED,
         dossier["id"],
         {
@@ -112,6 +121,29 @@ def announce_step(conn: Connection, dossier: dict[str, Any], at: datetime) -> No
         },
         at,
     )
+
+
+def announce_step(conn: Connection, dossier: dict[str, Any], at: datetime) -> None:
+    """A newly opened step, to the seat that owns it (written in the transaction that opens it)."""
+    row = step_opened(dossier, at)
+    if row is not None:
+        INSERT.execute(conn, row)
+
+
+_PREFIX = "o_"  # the message's parameters beside the dossier's and the audit row's
+
+
+def insert_after(moved):
+    """Postgres: INSERT the message (parameters as ``with_message`` names them) for each row the
+    data-modifying CTE ``moved`` returned: one statement writes the move, its audit row and its
+    announcement, one round trip fewer than a separate INSERT (docs/BENCHMARKS.md)."""
+    values = [bindparam(_PREFIX + c, type_=outbox_table.c[c].type) for c in _ENQUEUED]
+    return insert(outbox_table).from_select(list(_ENQUEUED), select(*values).select_from(moved))
+
+
+def with_message(params: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of an ``insert_after`` statement, the message's beside ``params``."""
+    return {**params, **{_PREFIX + k: v for k, v in row.items()}}
 
 
 def _moment(text: str | None) -> datetime | None:
