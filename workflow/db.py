@@ -153,53 +153,87 @@ class _WriteTransaction:
             self._conn = None
             return joined_conn
         engine = self._engine or get_engine()
+        if engine.dialect.name == "sqlite":
+            return self._begin_sqlite(engine)
         conn = self._conn = engine.connect()
         self._dbapi = None
         try:
-            if engine.dialect.name == "sqlite":
-                lock = self._lock = _writer_lock(engine)
-                _take_turn(lock)
-                try:
-                    dbapi = conn.connection.dbapi_connection
-                    assert dbapi is not None  # None only once invalidated, never when checked out
-                    dbapi.execute(_BEGIN["IMMEDIATE"])
-                except BaseException:
-                    lock.release()
-                    raise
-                self._dbapi = dbapi
-            else:
-                self._tx = conn.begin()
+            self._tx = conn.begin()
         except BaseException:
             conn.close()
             raise
+        return conn
+
+    def _begin_sqlite(self, engine: Engine) -> Connection:
+        lock = self._lock = _writer_lock(engine)
+        _take_turn(lock)
+        try:
+            conn = self._conn = _writer_connection(engine)
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None  # None only once invalidated, and then it was replaced
+            dbapi.execute(_BEGIN["IMMEDIATE"])
+        except BaseException:
+            lock.release()
+            raise
+        self._dbapi = dbapi
         return conn
 
     def __exit__(self, kind, error, traceback) -> None:
         conn = self._conn
         if conn is None:
             return
-        try:
-            dbapi = self._dbapi
-            if dbapi is None:
+        dbapi = self._dbapi
+        if dbapi is None:
+            try:
                 if kind is None:
                     self._tx.commit()
                 else:
                     self._tx.rollback()
-                return
-            try:
-                began = conn.in_transaction()  # SQLAlchemy joined the driver's transaction
-                if kind is None:
-                    try:
-                        conn.commit() if began else dbapi.commit()
-                    except BaseException:
-                        dbapi.rollback()  # leave no transaction open on the pooled connection
-                        raise
-                else:
-                    conn.rollback() if began else dbapi.rollback()
             finally:
-                self._lock.release()
+                conn.close()
+            return
+        try:
+            began = conn.in_transaction()  # SQLAlchemy joined the driver's transaction
+            if kind is None:
+                try:
+                    conn.commit() if began else dbapi.commit()
+                except BaseException:
+                    dbapi.rollback()  # leave no transaction open on the writer's connection
+                    raise
+            else:
+                conn.rollback() if began else dbapi.rollback()
+        except BaseException:
+            _drop_writer_connection(conn.engine)  # in doubt: the next writer gets a new one
+            raise
         finally:
+            if conn.invalidated or conn.closed:
+                _drop_writer_connection(conn.engine)
+            self._lock.release()
+
+
+# SQLite lets one writer in at a time, and this process's writers already take turns on the
+# database's lock (_WRITERS), so they share one connection, kept open by the engine, instead of
+# checking one out of the pool and back for every change: that was a tenth of a change's time
+# (docs/BENCHMARKS.md). Only the thread holding the turn uses it.
+_HELD = "antt_writer_connection"
+
+
+def _writer_connection(engine: Engine) -> Connection:
+    conn = engine.__dict__.get(_HELD)
+    if conn is None or conn.closed or conn.invalidated:
+        conn = engine.__dict__[_HELD] = engine.connect()
+        if not event.contains(engine, "engine_disposed", _drop_writer_connection):
+            event.listen(engine, "engine_disposed", _drop_writer_connection)
+    return conn
+
+
+def _drop_writer_connection(engine: Engine) -> None:
+    conn = engine.__dict__.pop(_HELD, None)
+    if conn is not None:
+        try:
             conn.close()
+        except Exception:  # noqa: BLE001 - an invalidated connection may refuse; it is dropped
+            pass
 
 
 @contextmanager
