@@ -18,7 +18,7 @@ from states.lifecycle import STEP_OF_STATE, State
 from states.subjects import ManagingLevel, SubjectType
 from workflow import audit, rulesets
 from workflow.models import Dossier, Escalation, table_of
-from workflow.outbox import enqueue
+from workflow.outbox import ESCALATION, enqueue
 from workflow.steps import deadline_rules
 
 dossier_table = table_of(Dossier)
@@ -120,7 +120,7 @@ def escalate(conn: Connection, dossier: dict[str, Any], now: datetime) -> int | 
     )
     enqueue(
         conn,
-        "escalation",
+        ESCALATION,
         dossier["id"],
         {
             **payload,

@@ -52,7 +52,9 @@ _ENQUEUED = (
 INSERT = Prepared(
     insert(outbox_table).values({c: bindparam(c, type_=outbox_table.c[c].type) for c in _ENQUEUED})
 )
+# The kinds of message: a newly opened step, an escalation of one, a holder's daily digest.
 STEP_OPENED = "step_opened"
+ESCALATION = "escalation"
 DIGEST = "digest"
 # An undeliverable message is looked at again this often (a seat filled, SMTP configured).
 READDRESS = timedelta(hours=1)
@@ -200,7 +202,7 @@ def compose(conn: Connection, message: dict[str, Any], now: datetime) -> Text:
         owner_level=owner.level,
         due_at=_moment(payload.get("due_at")),
     )
-    level = payload.get("level") if message["kind"] == "escalation" else None
+    level = payload.get("level") if message["kind"] == ESCALATION else None
     return messages.step_message(facts, now, level=level, to=_seat_words(conn, target))
 
 

@@ -1,4 +1,6 @@
-"""Registering a unit's dossier for a year: the first row of its audit trail."""
+"""Registering a unit's dossier for a year: the first row of its audit trail, and the "step
+opened" message that asks the unit to self-score (issue 15: every newly opened step is
+announced, the first one too), written in one transaction."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from states.criteria import CriterionKind
 from states.lifecycle import INITIAL
 from states.rulesets import RuleSet, registration_window_reasons
 from states.subjects import SubjectType
-from workflow import audit, rulesets
+from workflow import audit, outbox, rulesets
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, no_unit
@@ -189,9 +191,10 @@ def register(
     now: datetime | None = None,
     engine: Engine | None = None,
 ) -> dict[str, Any]:
-    """Register ``unit_id``'s dossier for ``year``: checks, then the dossier and its first audit
-    row together. A second live dossier for the same unit and year is refused by the unique
-    index (a Conflict naming the one there is), however the two requests interleave."""
+    """Register ``unit_id``'s dossier for ``year``: checks, then the dossier, its first audit
+    row and the "step opened" message of its first step, together or not at all. A second live
+    dossier for the same unit and year is refused by the unique index (a Conflict naming the
+    one there is), however the two requests interleave."""
     payload = payload or {}
     if not isinstance(year, int) or not 2020 <= year <= 2100:
         raise InvalidInput([f"Năm '{year}' không hợp lệ / year '{year}' is not a valid year"])
@@ -293,5 +296,8 @@ def _insert(
         audit.INSERT.execute(conn, audit_row)
     else:
         _INSERT_WITH_AUDIT.execute(conn, audit.with_row(row, audit_row))
+    # The unit's self-scoring step is open: announced to its seat, as every fire announces the
+    # step it opens (workflow/engine.py), in this same transaction.
+    outbox.announce_step(conn, row, at)
     row.update({f"unit_{c}": unit[c] for c in DOSSIER_UNIT_COLUMNS})
     return row

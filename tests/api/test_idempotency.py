@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select
+
 from states.lifecycle import Event
 from tests.api.helpers import fire, register
+from workflow import outbox
+from workflow.db import read_connection
+from workflow.models import OutboxMessage
 
 
 def _trail(api, d, actor):
@@ -71,6 +76,10 @@ def test_registration_retries_register_once(api):
         and again.headers["Location"] == first.headers["Location"]
     )
     assert api.client.post("/api/v1/dossiers", json=body, headers=api.auth(rep)).status_code == 409
+    # One registration, so one "step opened" message: neither the replay nor the 409 wrote one.
+    with read_connection() as conn:
+        kinds = conn.execute(select(OutboxMessage.__table__.c.kind)).scalars().all()
+    assert kinds == [outbox.STEP_OPENED]
 
 
 def test_concurrent_twins_fire_once(api):

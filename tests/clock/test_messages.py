@@ -26,7 +26,7 @@ from scheduler.sweep import sweep
 from states.lifecycle import State
 from states.territory import communes_of
 from tests.clock.test_delivery import Receiver, receiver  # noqa: F401 - the fixture
-from tests.engine.helpers import walk
+from tests.engine.helpers import register_at, registration_time, walk
 from tests.factories import PROVINCE, build_world
 from workflow import digest, outbox
 from workflow.db import read_connection, write_transaction
@@ -111,6 +111,46 @@ def test_a_new_step_is_mailed_to_the_seat_holders_in_vietnamese_with_names(engin
     assert notices[0]["dossier_id"] == d["id"]
 
 
+def test_a_registration_asks_the_unit_to_self_score_by_mail_in_vietnamese_with_names(engine, smtp):
+    """issue 15: the dossier's first step (the unit's self-scoring) is announced like every
+    other step, to the users who hold the unit's seat when it is sent."""
+    world = build_world()
+    unit = world.units["KDC"]
+    create_user(name="Nguyễn Văn An", role="unit", unit_id=unit["id"], email="an@thonanphu.vn")
+    d = register_at(unit, world.actor("unit", "KDC"))
+    with read_connection() as conn:
+        (message,) = conn.execute(select(OutboxMessage.__table__)).all()
+    payload = json.loads(message.payload)
+    assert (message.kind, message.dossier_id) == (outbox.STEP_OPENED, d["id"])
+    assert (payload["step"], payload["to_role"], payload["to_level"], payload["unit_id"]) == (
+        "registered",
+        "unit",
+        "unit",
+        unit["id"],
+    )
+    result = deliver(registration_time(2026), senders=[], settings=smtp.settings)
+    assert result.report()["email"]["sent"] == 1 and result.report()["notice"]["written"] == 2
+    (mail,) = smtp.mails
+    assert mail["To"] == "an@thonanphu.vn"
+    place = _commune_words(world)
+    expected = f"Hồ sơ Thôn An Phú ({place}) chờ đơn vị tự đánh giá, chấm điểm, hạn 31/10/2026"
+    assert mail["Subject"] == f"[ANTT] Hồ sơ mới chờ xử lý: {expected}"
+    body = mail.get_content()
+    assert "Kính gửi: Đại diện đơn vị Thôn An Phú" in body and "Hạn xử lý: 31/10/2026" in body
+    assert (
+        f"The dossier of Thôn An Phú ({place.removeprefix('xã ')} commune) awaits "
+        "self-assessment by the unit, due 31/10/2026"
+    ) in body
+    # The unit's representative without an address reads it in the app; no other seat does.
+    with read_connection() as conn:
+        (notice,) = outbox.notices_of(conn, world.actor("unit", "KDC").id)
+        for other in (("unit", "other_KDC"), ("unit", "XA"), ("commune_reviewer", "own")):
+            assert outbox.notices_of(conn, world.actor(*other).id) == []
+    assert notice["title_vi"] == f"Hồ sơ mới chờ xử lý: {expected}"
+    assert notice["title_en"].startswith("New dossier to handle: The dossier of Thôn An Phú")
+    assert notice["dossier_id"] == d["id"]
+
+
 def test_an_escalation_goes_to_the_supervisor_and_says_since_when_it_is_late(engine, smtp):
     world = build_world()
     create_user(
@@ -169,7 +209,16 @@ def test_nobody_in_the_seat_or_no_channel_is_undeliverable_with_the_reason(engin
     cli_out = CliRunner().invoke(cli, ["outbox", "--status", "undeliverable"])
     assert cli_out.exit_code == 0, cli_out.output
     listed = json.loads(cli_out.output)["messages"]
-    assert len(listed) == 3 and all(m["reason"] for m in listed)  # the seat and two steps
+    assert all(m["reason"] for m in listed)
+    # The empty seat's escalation, and each step the walk opened: the registration's own (the
+    # unit's self-scoring), the commune's review, the police's appraisal.
+    assert [m["kind"] for m in listed] == ["escalation"] + [outbox.STEP_OPENED] * 3
+    waiting_for = (
+        "chờ đơn vị tự đánh giá, chấm điểm",
+        "chờ Ban Chỉ đạo xã xét duyệt",
+        "chờ Công an xã thẩm định",
+    )
+    assert all(w in m["text_vi"] for w, m in zip(waiting_for, listed[1:], strict=True))
 
     with TestClient(create_app()) as client:
         r = client.get(
@@ -178,7 +227,8 @@ def test_nobody_in_the_seat_or_no_channel_is_undeliverable_with_the_reason(engin
         )
         assert r.status_code == 200, r.text
         body = r.json()
-        assert body["counts"]["undeliverable"] == 3
+        assert body["counts"]["undeliverable"] == len(listed)  # what the command listed
+        assert [i["id"] for i in body["items"]] == [m["id"] for m in listed]
         assert {i["status"] for i in body["items"]} == {"undeliverable"}
         assert any("Chưa cấu hình kênh gửi" in i["reason"] for i in body["items"])
         _, police_token = create_user(
@@ -191,8 +241,8 @@ def test_nobody_in_the_seat_or_no_channel_is_undeliverable_with_the_reason(engin
     create_user(name="Công an xã mới", role="police", territory_code=f"commune:{empty.code}")
     with time_machine.travel(OPENED_AT + timedelta(hours=2), tick=False):
         again = deliver(senders=[webhook_sender(Settings(webhook_url=receiver))])
-    assert again.report()["undeliverable"] == [] and again.delivered == 3
-    assert len(Receiver.received) == 3
+    assert again.report()["undeliverable"] == [] and again.delivered == len(listed)
+    assert sorted(data["id"] for _, data, _ in Receiver.received) == [m["id"] for m in listed]
 
 
 def test_a_refusing_server_is_retried_with_backoff_and_the_mail_arrives_once(engine, smtp):
@@ -255,7 +305,11 @@ def test_a_failing_webhook_does_not_hold_the_mail(engine, smtp, receiver):  # no
         second = deliver(senders=[hook], settings=smtp.settings)
     assert second.report()["webhook"]["sent"] == 1 and second.delivered == 1
     assert len(smtp.to("congan@xa.gov.vn")) == 1  # the mail is not sent again
-    headers, data, _ = Receiver.received[0]
+    with read_connection() as conn:
+        d = Delivery.__table__.c
+        police_step = conn.execute(select(d.outbox_id).where(d.channel == "email")).scalar_one()
+    # The webhook of the mailed message (the registration's and the review's went beside it).
+    ((headers, data, _),) = [r for r in Receiver.received if r[1]["id"] == police_step]
     assert headers["Idempotency-Key"] == headers["X-Message-Id"] == data["message_id"]
     assert "chờ Công an xã thẩm định" in data["text_vi"]
 

@@ -18,6 +18,7 @@ from workflow import audit
 from workflow import engine as wf
 from workflow.db import read_connection
 from workflow.models import Escalation, OutboxMessage
+from workflow.outbox import ESCALATION, STEP_OPENED
 
 TUE_0800 = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)  # 08:00 local, 2 working days before 5/11
 AFTER_DUE = datetime(2026, 11, 6, 2, 0, tzinfo=UTC)  # Friday 6/11 09:00 local
@@ -27,6 +28,16 @@ LONG_AFTER = datetime(2026, 11, 13, 2, 0, tzinfo=UTC)  # past 12/11, 5 working d
 def count(table) -> int:
     with read_connection() as conn:
         return conn.execute(select(func.count()).select_from(table.__table__)).scalar_one()
+
+
+def messages(kind: str) -> int:
+    """Outbox messages of one kind: escalations, or the "step opened" ones every registration
+    and every fire that opens a step writes."""
+    t = OutboxMessage.__table__
+    with read_connection() as conn:
+        return conn.execute(
+            select(func.count()).select_from(t).where(t.c.kind == kind)
+        ).scalar_one()
 
 
 @pytest.fixture
@@ -68,7 +79,8 @@ def test_levels_are_written_once_each_as_time_passes(dossier):
         trail = audit.trail(conn, d["id"])
         assert [r["event"] for r in trail] == ["register", "escalate", "escalate", "escalate"]
         assert audit.verify(conn, d["id"])[1] == []  # escalations chain, and replay ignores them
-    assert count(OutboxMessage) == 3
+    # A message per level; the registration's "step opened" stays the only other one.
+    assert (messages(ESCALATION), messages(STEP_OPENED)) == (3, 1)
 
 
 def test_a_step_far_overdue_gets_only_its_highest_level_once(dossier):
@@ -78,7 +90,9 @@ def test_a_step_far_overdue_gets_only_its_highest_level_once(dossier):
     with time_machine.travel(LONG_AFTER, tick=False):
         result = sweep()
         assert sweep().escalated == 0
-    assert result.escalated == 1 and count(Escalation) == 1 and count(OutboxMessage) == 1
+    assert result.escalated == 1 and count(Escalation) == 1
+    # One escalation message; beside it only the registration's "step opened" one.
+    assert (messages(ESCALATION), messages(STEP_OPENED)) == (1, 1)
     with read_connection() as conn:
         (row,) = conn.execute(select(Escalation.__table__)).all()
         trail = audit.trail(conn, d["id"])
@@ -167,7 +181,10 @@ def test_a_sweeper_killed_mid_batch_loses_nothing(engine, monkeypatch):
     with time_machine.travel(AFTER_DUE, tick=False):
         with pytest.raises(KeyboardInterrupt):
             sweep()
-        assert count(Escalation) == 0 and count(OutboxMessage) == 0  # the batch rolled back whole
+        # The batch rolled back whole: no escalation, no escalation message (the three
+        # registrations' "step opened" messages were written before the sweep, and stay).
+        assert count(Escalation) == 0 and messages(ESCALATION) == 0
+        assert messages(STEP_OPENED) == len(ids)
         monkeypatch.setattr(sweep_module, "escalate", real)
         assert sweep().escalated == 3  # issue 15: one level (2) per step, where it was two
     assert all(wf.get(i)["escalation_level"] == 2 for i in ids)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from states import examples
 from states.lifecycle import Event
 from tests.engine.helpers import YEAR, payload_for, registration_time
 from tests.factories import build_world
-from workflow import audit
+from workflow import audit, outbox
 from workflow import engine as wf
 from workflow.db import read_connection
-from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflow.models import Dossier
+from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, NotFound
+from workflow.models import AuditEvent, Dossier, OutboxMessage
 from workflow.registration import register
 from workflow.units import create_unit
 
@@ -126,6 +127,7 @@ def test_concurrent_registrations_of_one_unit_give_one_dossier(world):
         assert ids == [won[0]["id"]]
         assert [r["event"] for r in audit.trail(conn, won[0]["id"])] == ["register"]
         assert audit.verify(conn)[1] == []
+    assert _rows(OutboxMessage) == 1  # one "step opened" message: the refused wrote none
 
 
 def test_a_withdrawal_is_timed_and_frees_the_place_other_events_leave_it_live(world):
@@ -151,3 +153,63 @@ def test_a_withdrawal_is_timed_and_frees_the_place_other_events_leave_it_live(wo
     assert wf.get(first["id"])["withdrawn_at"] == later
     second = register(unit["id"], YEAR, rep, KDC_PAYLOAD, now=later)
     assert second["id"] != first["id"]
+
+
+def _rows(model) -> int:
+    with read_connection() as conn:
+        return conn.execute(select(func.count()).select_from(model.__table__)).scalar_one()
+
+
+def test_a_registration_announces_its_first_step_to_the_unit(world):
+    """issue 15: registering opens the unit's self-scoring step, and that step is announced in
+    the registration's own transaction, like every step a fire opens."""
+    unit, rep = world.units["DN"], world.actor("unit", "DN")
+    d = register(unit["id"], YEAR, rep, now=NOW)
+    with read_connection() as conn:
+        (message,) = conn.execute(select(OutboxMessage.__table__)).all()
+    assert (message.kind, message.dossier_id, message.status) == (
+        outbox.STEP_OPENED,
+        d["id"],
+        "pending",
+    )
+    assert message.created_at.replace(tzinfo=NOW.tzinfo) == NOW
+    assert json.loads(message.payload) == {
+        "step": "registered",
+        "due_at": d["due_at"].isoformat(),
+        "to_role": "unit",
+        "to_level": "unit",
+        "dossier_id": d["id"],
+        "unit_id": unit["id"],
+        "commune_code": unit["commune_code"],
+        "province_code": unit["province_code"],
+    }
+
+
+def test_a_refused_registration_announces_nothing(world):
+    unit, rep = world.units["KDC"], world.actor("unit", "KDC")
+    with pytest.raises(GuardFailed):
+        register(unit["id"], YEAR, rep, {}, now=NOW)  # a KDC registers with its households
+    assert (_rows(Dossier), _rows(OutboxMessage)) == (0, 0)
+    register(unit["id"], YEAR, rep, KDC_PAYLOAD, now=NOW)
+    with pytest.raises(Conflict):
+        register(unit["id"], YEAR, rep, KDC_PAYLOAD, now=NOW)
+    assert (_rows(Dossier), _rows(OutboxMessage)) == (1, 1)
+
+
+def test_a_registration_is_written_whole_with_its_announcement_or_not_at_all(world, monkeypatch):
+    """The dossier, its first audit row and its "step opened" message are one transaction: if
+    the message cannot be written, neither is the registration."""
+    unit, rep = world.units["DN"], world.actor("unit", "DN")
+
+    def broken(conn, dossier, at):
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(outbox, "announce_step", broken)
+    with pytest.raises(RuntimeError, match="outbox unavailable"):
+        register(unit["id"], YEAR, rep, now=NOW)
+    assert (_rows(Dossier), _rows(AuditEvent), _rows(OutboxMessage)) == (0, 0, 0)
+    monkeypatch.undo()
+    d = register(unit["id"], YEAR, rep, now=NOW)  # nothing was left behind to conflict with
+    assert (_rows(Dossier), _rows(AuditEvent), _rows(OutboxMessage)) == (1, 1, 1)
+    with read_connection() as conn:
+        assert audit.verify(conn, d["id"])[1] == []
