@@ -90,9 +90,12 @@ _INSERT_DOSSIER = insert(dossier_table).values(
     {c: bindparam(c, type_=dossier_table.c[c].type) for c in _INSERT_COLUMNS}
 )
 _INSERT = Prepared(_INSERT_DOSSIER)
-# Postgres: the dossier and its first audit row in one statement.
+# Postgres: the dossier, its first audit row and its first step's announcement in one statement.
+_registered = _INSERT_DOSSIER.returning(dossier_table.c.id).cte("registered")
 _INSERT_WITH_AUDIT = Prepared(
-    audit.insert_after(_INSERT_DOSSIER.returning(dossier_table.c.id).cte("registered"))
+    outbox.insert_after(_registered).add_cte(
+        audit.insert_after(_registered).returning(audit.audit_table.c.dossier_id).cte("audited")
+    )
 )
 
 
@@ -203,8 +206,17 @@ def register(
     try:
         with write_transaction(engine) as conn:
             return _register(conn, *request)
-    except IntegrityError:
+    except IntegrityError as err:
+        if not _is_second_live_dossier(err):
+            raise  # a bug, not the user's: said as it is, not as "already registered"
         raise _already_registered(unit_id, year, engine) from None
+
+
+def _is_second_live_dossier(err: IntegrityError) -> bool:
+    """The unique index on a unit's live dossier of a year refused the row (its name on
+    Postgres, its columns on SQLite)."""
+    text = str(err.orig)
+    return "uq_dossier_live" in text or "dossier.unit_id, dossier.year" in text
 
 
 def _register(
@@ -291,13 +303,17 @@ def _insert(
         "escalation_level": 0,
     }
     row.update(open_step(rules, row, INITIAL, at, seq=1))
+    # The unit's self-scoring step is open: announced to its seat, as every fire announces the
+    # step it opens (workflow/engine.py), in this same transaction.
+    message = outbox.step_opened(row, at)
+    assert message is not None  # a registered dossier always waits on its unit
     if conn.dialect.name == "sqlite":
         _INSERT.execute(conn, row)
         audit.INSERT.execute(conn, audit_row)
+        outbox.INSERT.execute(conn, message)
     else:
-        _INSERT_WITH_AUDIT.execute(conn, audit.with_row(row, audit_row))
-    # The unit's self-scoring step is open: announced to its seat, as every fire announces the
-    # step it opens (workflow/engine.py), in this same transaction.
-    outbox.announce_step(conn, row, at)
+        _INSERT_WITH_AUDIT.execute(
+            conn, outbox.with_message(audit.with_row(row, audit_row), message)
+        )
     row.update({f"unit_{c}": unit[c] for c in DOSSIER_UNIT_COLUMNS})
     return row
