@@ -231,8 +231,12 @@ def _drop_writer_connection(engine: Engine) -> None:
     conn = engine.__dict__.pop(_HELD, None)
     if conn is not None:
         try:
+            # Detached, closing it closes the file: checked into a pool that ``dispose`` has
+            # already let go, it would stay open (and SQLite would checkpoint it much later).
+            if not conn.invalidated:
+                conn.detach()
             conn.close()
-        except Exception:  # noqa: BLE001 - an invalidated connection may refuse; it is dropped
+        except Exception:  # noqa: BLE001 - a broken connection may refuse; it is dropped
             pass
 
 
