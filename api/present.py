@@ -12,9 +12,9 @@ from api.schemas import DossierOut, RuleSetRef
 from states import territory
 from states.authority import authority
 from states.calendar import local_date, working_days_between
-from states.lifecycle import ROLE_LABELS, STATE_LABELS, STEP_OF_STATE, TERMINAL, State
-from states.rulesets import evaluation_window
-from states.subjects import ManagingLevel, SubjectType
+from states.lifecycle import ROLE_LABELS, STATE_LABELS, STATE_OF, STEP_OF_STATE, TERMINAL, State
+from states.rulesets import RuleSet, evaluation_window
+from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow import queries, rulesets
 from workflow.models import DOSSIER_UNIT_COLUMNS
 
@@ -25,7 +25,7 @@ def _label(pair: tuple[str, str]) -> dict[str, str]:
 
 def _overdue(row: dict[str, Any], now: datetime) -> bool:
     due = row.get("due_at")
-    return bool(due and State(row["state"]) in STEP_OF_STATE and due < now)
+    return bool(due and STATE_OF[row["state"]] in STEP_OF_STATE and due < now)
 
 
 def _late_by(row: dict[str, Any], now: datetime) -> int | None:
@@ -56,10 +56,12 @@ def unit_out(unit: dict[str, Any]) -> dict[str, Any]:
 
 
 def step_out(row: dict[str, Any], now: datetime) -> dict[str, Any] | None:
-    step = STEP_OF_STATE.get(State(row["state"]))
+    step = STEP_OF_STATE.get(STATE_OF[row["state"]])
     if step is None:
         return None
-    need = authority(SubjectType(row["subject_type"]), ManagingLevel(row["managing_level"]), step)
+    need = authority(
+        SUBJECT_OF[row["subject_type"]], MANAGING_LEVEL_OF[row["managing_level"]], step
+    )
     return {
         "name": step.value,
         "role": need.role.value,
@@ -82,7 +84,7 @@ def dossier_out(
     window: tuple[date, date] | None = None,
 ) -> dict[str, Any]:
     now = now or datetime.now(UTC)
-    state = State(row["state"])
+    state = STATE_OF[row["state"]]
     return {
         "id": row["id"],
         "year": row["year"],
@@ -175,8 +177,7 @@ def render(conn: Connection, row: dict[str, Any], now: datetime | None = None) -
     values, and validation took a tenth of a change's time (tests/api/test_render.py holds the
     two equal)."""
     unit = _unit_of(conn, row)
-    rule_set = rulesets.describe(conn, row["rule_set_id"])
-    out = dossier_out(row, unit, rule_set, now, window_of(conn, row))
+    out = dossier_out(row, unit, None, now, None)
     for key in _TIMES:
         out[key] = _json_time(out[key])
     if out["unit"] is not None:
@@ -185,11 +186,30 @@ def render(conn: Connection, row: dict[str, Any], now: datetime | None = None) -
     if step is not None:
         for key in _STEP_TIMES:
             step[key] = _json_time(step[key])
-    out["rule_set"] = {k: out["rule_set"].get(k) for k in _RULE_SET_FIELDS}
-    window = out["evaluation_window"]
-    if window is not None:
-        out["evaluation_window"] = {k: _json_time(v) for k, v in window.items()}
+    rule_set_ref, window = _rule_set_parts(conn, row["rule_set_id"], row["year"])
+    out["rule_set"] = dict(rule_set_ref)
+    out["evaluation_window"] = dict(window)
     return out
+
+
+_PARTS: dict[tuple[int, int], tuple[RuleSet, dict[str, Any], dict[str, str]]] = {}
+
+
+def _rule_set_parts(
+    conn: Connection, rule_set_id: int, year: int
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The answer's rule-set reference and evaluation window, JSON-ready: rule sets never
+    change, so each (rule set, year) is worked out once and copied into every answer. An entry
+    holds for as long as the rule-set cache hands out the same rule set (tests empty it)."""
+    rules = rulesets.load(conn, rule_set_id)
+    found = _PARTS.get((rule_set_id, year))
+    if found is None or found[0] is not rules:
+        described = rulesets.describe(conn, rule_set_id)
+        ref = {k: _json_time(described.get(k)) for k in _RULE_SET_FIELDS}
+        start, end = evaluation_window(rules, year)
+        window = {"from": start.isoformat(), "to": end.isoformat()}
+        found = _PARTS[(rule_set_id, year)] = (rules, ref, window)
+    return found[1], found[2]
 
 
 def render_checked(
