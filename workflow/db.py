@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
@@ -143,6 +144,8 @@ class _WriteTransaction:
     begins inside joins it (``_on_begin``) and is committed with it."""
 
     __slots__ = ("_engine", "_conn", "_dbapi", "_lock", "_tx")
+    _conn: Connection | None
+    _dbapi: Any  # the driver's connection while SQLite's transaction is ours, else None
 
     def __init__(self, engine: Engine | None) -> None:
         self._engine = engine
