@@ -119,11 +119,9 @@ def _move_with_audit_for(columns: tuple[str, ...], announce: bool) -> Prepared:
     that were read, and INSERT the audit row (and, ``announce``, the step's message) only if it
     was. Its row count is 1 or 0."""
     moved = _update_for(columns).statement.returning(dossier_table.c.id).cte("moved")
-    audited = audit.insert_after(moved)
     if not announce:
-        return Prepared(audited)
-    trail = audited.returning(audit.audit_table.c.dossier_id).cte("audited")
-    return Prepared(outbox.insert_after(moved).add_cte(trail))
+        return Prepared(audit.insert_after(moved))
+    return Prepared(outbox.insert_after_audit(moved))
 
 
 class _Move(NamedTuple):  # a tuple: built on every fire, in a fraction of a dataclass's time

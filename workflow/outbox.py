@@ -24,6 +24,7 @@ from states.authority import Level, authority
 from states.lifecycle import STATE_OF, STEP_OF_STATE
 from states.messages import StepFacts, Text
 from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
+from workflow import audit
 from workflow.audit import canonical_json
 from workflow.errors import NotFound
 from workflow.models import Delivery, Dossier, Notice, OutboxMessage, Unit, table_of
@@ -125,13 +126,6 @@ def step_opened(dossier: dict[str, Any], at: datetime) -> dict[str, Any] | None:
     )
 
 
-def announce_step(conn: Connection, dossier: dict[str, Any], at: datetime) -> None:
-    """A newly opened step, to the seat that owns it (written in the transaction that opens it)."""
-    row = step_opened(dossier, at)
-    if row is not None:
-        INSERT.execute(conn, row)
-
-
 _PREFIX = "o_"  # the message's parameters beside the dossier's and the audit row's
 
 
@@ -141,6 +135,13 @@ def insert_after(moved):
     announcement, one round trip fewer than a separate INSERT (docs/BENCHMARKS.md)."""
     values = [bindparam(_PREFIX + c, type_=outbox_table.c[c].type) for c in _ENQUEUED]
     return insert(outbox_table).from_select(list(_ENQUEUED), select(*values).select_from(moved))
+
+
+def insert_after_audit(moved):
+    """Postgres: the audit row (``audit.insert_after``) and then the message, each for the row
+    the data-modifying CTE ``moved`` returned: a move or a registration in one statement."""
+    trail = audit.insert_after(moved).returning(audit.audit_table.c.dossier_id).cte("audited")
+    return insert_after(moved).add_cte(trail)
 
 
 def with_message(params: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:

@@ -92,11 +92,7 @@ _INSERT_DOSSIER = insert(dossier_table).values(
 _INSERT = Prepared(_INSERT_DOSSIER)
 # Postgres: the dossier, its first audit row and its first step's announcement in one statement.
 _registered = _INSERT_DOSSIER.returning(dossier_table.c.id).cte("registered")
-_INSERT_WITH_AUDIT = Prepared(
-    outbox.insert_after(_registered).add_cte(
-        audit.insert_after(_registered).returning(audit.audit_table.c.dossier_id).cte("audited")
-    )
-)
+_INSERT_WITH_AUDIT = Prepared(outbox.insert_after_audit(_registered))
 
 
 # Checks run at registration: name -> fn(conn, unit, year, rules, payload, now) -> reasons.
