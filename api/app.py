@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import csrf, logfilter, openapi, problems
 from api.middleware import ApiMiddleware
 from api.routes import dossiers, meta, notices, reports, rulesets, session, units, users
+from api.web import pages
 from workflow.settings import get_settings
 
 DESCRIPTION = """
@@ -68,6 +71,10 @@ def create_app() -> FastAPI:
     app.include_router(users.router)
     app.include_router(notices.router)
     app.include_router(session.router)
+    app.include_router(pages.router)
+    app.add_exception_handler(pages.SignInNeeded, pages.sign_in_redirect)  # type: ignore[arg-type]
+    static = Path(pages.__file__).parent / "static"
+    app.mount("/static", StaticFiles(directory=static), name="static")
     logfilter.install()
     settings = get_settings()
     csrf.install(app, settings, session.secret_key(settings))

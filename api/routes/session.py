@@ -68,7 +68,7 @@ def _secure(request: Request, settings: Settings) -> bool:
     return request.url.scheme == "https"
 
 
-def _set_session_cookie(response: Response, request: Request, session_id: str) -> None:
+def set_session_cookie(response: Response, request: Request, session_id: str) -> None:
     settings = get_settings()
     response.set_cookie(
         settings.session_cookie_name,
@@ -104,7 +104,7 @@ def _modes(settings: Settings) -> set[str]:
     return {"token", "oidc"} if settings.auth_mode == "both" else {settings.auth_mode}
 
 
-def _same_site_only(request: Request) -> None:
+def same_site_only(request: Request) -> None:
     """Sign-in has no session yet, so no CSRF token: a browser's Origin (sent on every
     cross-site POST) must be this server's, or another site could sign a visitor in as someone
     else (login CSRF). Clients that send no Origin (curl, integrations) are not browsers."""
@@ -167,7 +167,7 @@ async def sign_in_with_token(request: Request, response: Response) -> dict[str, 
             "Máy chủ này chỉ cho đăng nhập một lần qua /auth/oidc/login / this server signs in "
             "only through single sign-on: /auth/oidc/login",
         )
-    _same_site_only(request)
+    same_site_only(request)
     token = await _token_from_body(request)
     actor = authenticate(token)
     if actor is None:
@@ -175,7 +175,7 @@ async def sign_in_with_token(request: Request, response: Response) -> dict[str, 
         raise ApiProblem(401, refusal.detail, reason=refusal.reason)
     assert actor.id is not None
     session_id = start_session(actor.id, "token", request.headers.get("user-agent"))
-    _set_session_cookie(response, request, session_id)
+    set_session_cookie(response, request, session_id)
     log.info("user %s signed in with a token", actor.id)
     return _me(actor, request, method="token")
 
@@ -233,7 +233,7 @@ def _redirect_uri(request: Request, settings: Settings) -> str:
     return settings.oidc_redirect_uri or str(request.url_for("oidc_callback"))
 
 
-def _local_path(next_: str | None) -> str:
+def local_path(next_: str | None) -> str:
     # Only a path on this site: "//evil.example" and "/\\evil" are other sites to a browser.
     if next_ and next_.startswith("/") and not next_.startswith(("//", "/\\")):
         return next_
@@ -258,7 +258,7 @@ def oidc_login(request: Request, q: Annotated[LoginQuery, Query()]) -> Response:
     except oidc.ProviderUnavailable:
         raise provider_down() from None
     signed = URLSafeTimedSerializer(secret_key(settings), salt="oidc-sign-in").dumps(
-        {"state": state, "nonce": nonce, "verifier": verifier, "next": _local_path(next)}
+        {"state": state, "nonce": nonce, "verifier": verifier, "next": local_path(next)}
     )
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
@@ -336,8 +336,8 @@ def oidc_callback(request: Request, q: Annotated[CallbackQuery, Query()]) -> Res
         raise _refused(why_not or "no user", 403)
     assert actor.id is not None
     session_id = start_session(actor.id, "oidc", request.headers.get("user-agent"))
-    response = RedirectResponse(_local_path(started.get("next")), status_code=303)
-    _set_session_cookie(response, request, session_id)
+    response = RedirectResponse(local_path(started.get("next")), status_code=303)
+    set_session_cookie(response, request, session_id)
     response.delete_cookie(SIGN_IN_COOKIE, path="/auth/oidc/")
     log.info("user %s signed in through single sign-on", actor.id)
     return response

@@ -1,0 +1,161 @@
+"""The pages' words, Vietnamese first and English on request: the labels of states, events,
+roles and subject types come from ``states`` (the same pairs the API answers with); only the
+pages' own words live here."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from starlette.requests import Request
+
+from states.calendar import LOCAL
+from states.lifecycle import EVENT_LABELS, ROLE_LABELS, STATE_LABELS, Event, Role, State
+from states.subjects import SUBJECT_LABELS, SubjectType
+
+LANG_COOKIE = "lang"
+LANGS = ("vi", "en")
+
+WORDS: dict[str, tuple[str, str]] = {
+    "app": ("Hồ sơ công nhận ANTT", "ANTT recognition dossiers"),
+    "sign_in": ("Đăng nhập", "Sign in"),
+    "sign_out": ("Đăng xuất", "Sign out"),
+    "token": ("Mã truy cập", "Access token"),
+    "token_help": (
+        "Mã do quản trị viên cấp (dossier user add)",
+        "The token your administrator gave you (dossier user add)",
+    ),
+    "sso": ("Đăng nhập một lần", "Single sign-on"),
+    "inbox": ("Việc chờ tôi xử lý", "Awaiting me"),
+    "territory": ("Hồ sơ trong địa bàn", "My territory"),
+    "unit": ("Đơn vị", "Unit"),
+    "subject_type": ("Loại đối tượng", "Subject type"),
+    "commune": ("Mã xã", "Commune"),
+    "state": ("Trạng thái", "State"),
+    "due": ("Hạn xử lý", "Due"),
+    "overdue": ("Quá hạn", "Overdue"),
+    "escalation": ("Mức nhắc", "Escalation"),
+    "year": ("Năm", "Year"),
+    "any": ("Tất cả", "Any"),
+    "filter": ("Lọc", "Filter"),
+    "next_page": ("Trang sau", "Next page"),
+    "empty": ("Không có hồ sơ nào", "No dossiers"),
+    "dossier": ("Hồ sơ", "Dossier"),
+    "version": ("Phiên bản", "Version"),
+    "rule_set": ("Bộ tiêu chí", "Rule set"),
+    "window": ("Kỳ đánh giá", "Evaluation window"),
+    "step": ("Bước hiện tại", "Current step"),
+    "holder": ("Người xử lý", "Held by"),
+    "none": ("Không có", "None"),
+    "score": ("Tổng điểm", "Total score"),
+    "class": ("Xếp loại", "Classification"),
+    "decision": ("Quyết định", "Decision"),
+    "actions": ("Các bước bạn làm được", "What you can do"),
+    "refused": ("Chưa làm được", "Not possible now"),
+    "trail": ("Nhật ký hồ sơ", "Audit trail"),
+    "chain_ok": ("Chuỗi nhật ký toàn vẹn", "The trail's chain verifies"),
+    "chain_bad": ("Chuỗi nhật ký bị sai lệch", "The trail's chain does NOT verify"),
+    "reason": ("Lý do", "Reason"),
+    "decision_no": ("Số quyết định", "Decision number"),
+    "decision_date": ("Ngày quyết định", "Decision date"),
+    "remark": ("Ghi chú (lưu vào nhật ký)", "Remark (kept in the trail)"),
+    "request_id": ("Mã yêu cầu", "Request id"),
+    "done": ("Đã thực hiện", "Done"),
+    "stale": (
+        "Hồ sơ đã được người khác cập nhật trước bạn",
+        "Someone acted on this dossier before you",
+    ),
+    "reload": ("Tải lại hồ sơ", "Reload the dossier"),
+    "not_found": ("Không tìm thấy", "Not found"),
+    "back": ("Về hộp việc", "Back to the inbox"),
+    "language": ("English", "Tiếng Việt"),
+    "needs_json": (
+        "Bước này cần phiếu chấm điểm; hãy dùng API (xem /docs)",
+        "This step needs the score sheet; use the API (see /docs)",
+    ),
+    "assessment": ("Tự đánh giá và thẩm định", "Self-assessment and verification"),
+    "criterion": ("Tiêu chí", "Criterion"),
+    "self_answer": ("Đơn vị tự đánh giá", "The unit's answer"),
+    "verified_answer": ("Kết quả thẩm định", "Verified answer"),
+    "met": ("Đạt", "Met"),
+    "not_met": ("Chưa đạt", "Not met"),
+    "score_sheet": ("Bảng chấm điểm (100 điểm)", "Score sheet (100 points)"),
+    "max_points": ("Điểm tối đa", "Maximum"),
+    "papers": ("Giấy tờ kèm theo", "Papers"),
+    "registered_event": ("Đăng ký hồ sơ", "Dossier registered"),
+    "signed_out": (
+        "Phiên đăng nhập đã hết, hãy đăng nhập lại",
+        "Your session ended: sign in again",
+    ),
+}
+
+
+def local_time(value: datetime | str | None) -> str:
+    """A moment as officials read it: Vietnam's clock, day first."""
+    if value is None:
+        return ""
+    moment = (
+        datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    )
+    if moment.tzinfo is None:  # stored in UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
+
+
+def local_day(value: date | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = (
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if len(value) > 10
+            else date.fromisoformat(value)
+        )
+    if isinstance(value, datetime):  # a deadline: the local day it falls on
+        value = value.astimezone(LOCAL).date() if value.tzinfo else value.date()
+    return value.strftime("%d/%m/%Y")
+
+
+def lang_of(request: Request) -> str:
+    chosen = request.cookies.get(LANG_COOKIE)
+    return chosen if chosen in LANGS else "vi"
+
+
+class Words:
+    """What a template calls: ``w("inbox")``, ``w.state("registered")`` and so on, in one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._i = LANGS.index(lang)
+
+    def __call__(self, key: str) -> str:
+        return WORDS[key][self._i]
+
+    def pair(self, pair: tuple[str, str]) -> str:
+        return pair[self._i]
+
+    def state(self, value: str) -> str:
+        return STATE_LABELS[State(value)][self._i]
+
+    def event(self, value: str) -> str:
+        if value == "register":  # the trail's first row: registration is not a lifecycle event
+            return WORDS["registered_event"][self._i]
+        return EVENT_LABELS[Event(value)][self._i]
+
+    def role(self, value: str) -> str:
+        return ROLE_LABELS[Role(value)][self._i]
+
+    def subject(self, value: str) -> str:
+        return SUBJECT_LABELS[SubjectType(value)][self._i]
+
+
+def answer(value: object) -> str:
+    """A criterion's answer as a reader says it: met or not, a count, a fraction."""
+    if not isinstance(value, dict):
+        return "—" if value is None else str(value)
+    if "met" in value:
+        return "Đạt / met" if value["met"] else "Chưa đạt / not met"
+    if "happened" in value:
+        return "Có xảy ra / happened" if value["happened"] else "Không xảy ra / did not happen"
+    if "numerator" in value and "denominator" in value:
+        return f"{value['numerator']}/{value['denominator']}"
+    return ", ".join(f"{k}: {v}" for k, v in value.items())

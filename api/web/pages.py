@@ -1,0 +1,362 @@
+"""The web pages officials work in: sign-in, the inbox, the dossier with its actions.
+
+Server-rendered with Jinja2 (htmx 2.0 vendored, no build step). Every read and every change
+calls the very functions the JSON routes call (``workflow.queries``, ``api.changes``): one rule,
+two faces. The session cookie carries the signed-in user; forms carry asgi-csrf's token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from api import changes
+from api.present import render
+from api.problems import ApiProblem
+from api.routes.session import local_path, same_site_only, set_session_cookie
+from api.schemas import EventBody
+from api.web.i18n import LANG_COOKIE, LANGS, Words, answer, lang_of, local_day, local_time
+from api.web.inbox import InboxForm, inbox_page
+from states.lifecycle import EVENT_OF, STATE_OF, TRANSITION_BY_EVENT, Event, Role, State
+from states.subjects import SubjectType
+from workflow import audit, queries, rulesets
+from workflow import engine as wf
+from workflow.actors import Actor
+from workflow.assessment_view import side_by_side
+from workflow.db import read_connection
+from workflow.errors import NotFound, VersionConflict, WorkflowError
+from workflow.guards import REQUIRED_FIELD_REASONS, RETURN_GUIDANCE, commune_unit_counts
+from workflow.sessions import SessionRefused, end_session, resolve_session, start_session
+from workflow.settings import get_settings
+from workflow.users import UNKNOWN_TOKEN, authenticate, token_refusal
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters["local_time"] = local_time
+templates.env.filters["local_day"] = local_day
+templates.env.filters["answer"] = answer
+
+# The fields a page form can fill; the rest of an event's payload (the assessment, the score
+# sheet) is the unit's and the police's long form, sent through the API for now.
+FORM_FIELDS = ("reason", "decision_no", "decision_date")
+# Scripts and styles from this server only, no inline script; htmx's own indicator style is off
+# (htmx.config.includeIndicatorStyles, set in a meta tag) so no inline style is needed either.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
+
+
+EVENT_VALUES = frozenset(e.value for e in Event)
+ROLE_VALUES = frozenset(r.value for r in Role)
+
+
+class SignInNeeded(Exception):
+    """No live session: the browser goes to the sign-in page and comes back afterwards."""
+
+    def __init__(self, next_path: str, why: str | None = None) -> None:
+        self.next_path = next_path
+        self.why = why
+
+
+def sign_in_redirect(request: Request, err: SignInNeeded) -> RedirectResponse:
+    query = {"next": err.next_path, **({"why": err.why} if err.why else {})}
+    return RedirectResponse(f"/login?{urlencode(query)}", status_code=303)
+
+
+def _here(request: Request) -> str:
+    path = request.url.path
+    return f"{path}?{request.url.query}" if request.url.query else path
+
+
+def page_actor(request: Request) -> Actor:
+    session_id = request.cookies.get(get_settings().session_cookie_name)
+    if not session_id:
+        raise SignInNeeded(_here(request))
+    try:
+        view = resolve_session(session_id)
+    except SessionRefused as refused:
+        raise SignInNeeded(_here(request), refused.reason) from None
+    request.state.web_session = view
+    return view.actor
+
+
+def _page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    words = Words(lang_of(request))
+    make_csrf = request.scope.get("csrftoken")
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "w": words,
+            "csrf": make_csrf() if make_csrf else "",
+            "here": _here(request),
+            "event_values": EVENT_VALUES,
+            "role_values": ROLE_VALUES,
+            **ctx,
+        },
+        status_code=status,
+    )
+    response.headers["Vary"] = "HX-Request, Cookie"
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+# -- signing in and out ------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/", why: str | None = None) -> HTMLResponse:
+    settings = get_settings()
+    return _page(
+        request,
+        "login.html",
+        next=local_path(next),
+        sso=settings.auth_mode != "token" and bool(settings.oidc_issuer),
+        token_mode=settings.auth_mode != "oidc",
+        notice="signed_out" if why else None,
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    form = await request.form()
+    next_path = local_path(str(form.get("next") or "/"))
+    token = str(form.get("token") or "").strip()
+    try:
+        same_site_only(request)
+    except ApiProblem as refused:
+        return _page(request, "login.html", next=next_path, error=refused.detail, token_mode=True)
+    actor = authenticate(token) if token else None
+    if actor is None:
+        refusal = token_refusal(token) if token else None
+        error = (refusal or UNKNOWN_TOKEN).detail if token else "Cần mã truy cập / enter a token"
+        return _page(
+            request,
+            "login.html",
+            next=next_path,
+            error=error,
+            token_mode=True,
+        )
+    assert actor.id is not None
+    session_id = start_session(actor.id, "token", request.headers.get("user-agent"))
+    response = RedirectResponse(next_path, status_code=303)
+    set_session_cookie(response, request, session_id)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> RedirectResponse:
+    settings = get_settings()
+    session_id = request.cookies.get(settings.session_cookie_name)
+    if session_id:
+        end_session(session_id)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(settings.session_cookie_name, path="/", httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/lang/{lang}")
+def choose_language(lang: str, next: str = "/") -> RedirectResponse:
+    response = RedirectResponse(local_path(next), status_code=303)
+    if lang in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, path="/", samesite="lax")
+    return response
+
+
+# -- the inbox ---------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def inbox(request: Request) -> HTMLResponse:
+    actor = page_actor(request)
+    form = InboxForm.from_query(request.query_params)
+    with read_connection() as conn:
+        page = inbox_page(conn, actor, form, datetime.now(UTC))
+    next_query = ""
+    if page["next_cursor"]:
+        kept = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
+        next_query = urlencode({**kept, "cursor": page["next_cursor"]})
+    return _page(
+        request,
+        "inbox.html",
+        actor=actor,
+        form=form,
+        page=page,
+        next_query=next_query,
+        states=[s.value for s in State],
+        subject_types=[t.value for t in SubjectType],
+    )
+
+
+# -- one dossier -------------------------------------------------------------------------------
+
+
+def _dossier_view(actor: Actor, dossier_id: int) -> dict[str, Any]:
+    with read_connection() as conn:
+        row = queries.readable_dossier(conn, actor, dossier_id)
+        rules = rulesets.load(conn, row["rule_set_id"])
+        now = datetime.now(UTC)
+        dossier = render(conn, row, now)
+        trail = audit.trail(conn, dossier_id)
+        _, findings = audit.verify(conn, dossier_id)
+        actions = wf.actions_for(conn, row, actor, rules, now)
+        counts = commune_unit_counts(conn, row) if row["subject_type"] == "XA" else None
+        assessment = side_by_side(row, rules, counts)
+    state = STATE_OF[row["state"]]
+    for a in actions:
+        t = TRANSITION_BY_EVENT[EVENT_OF[a["event"]]]
+        a["applies"] = state in t.sources
+        # Every form offers a reason (kept in the trail); the decision's fields where required.
+        a["fields"] = [f for f in FORM_FIELDS if f in t.required or f == "reason"]
+        a["reason_required"] = "reason" in t.required
+        a["api_only"] = any(f not in FORM_FIELDS for f in a["requires"])
+    return {
+        "dossier": dossier,
+        "assessment": assessment,
+        "papers": (row.get("assessment") or {}).get("papers") or {},
+        "trail": trail,
+        "chain_ok": not findings,
+        "allowed": [a for a in actions if a["allowed"]],
+        # Events that cannot apply in this state are noise; the others say why not.
+        "refused": [a for a in actions if not a["allowed"] and a["applies"]],
+    }
+
+
+def _not_found(request: Request, actor: Actor, err: NotFound) -> HTMLResponse:
+    return _page(request, "not_found.html", 404, actor=actor, detail=err.detail)
+
+
+@router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
+def dossier_page(request: Request, dossier_id: int) -> HTMLResponse:
+    actor = page_actor(request)
+    try:
+        view = _dossier_view(actor, dossier_id)
+    except NotFound as err:
+        return _not_found(request, actor, err)
+    done = request.query_params.get("done")
+    return _page(
+        request,
+        "dossier.html",
+        actor=actor,
+        idempotency_key=secrets.token_urlsafe(16),
+        done=EVENT_OF.get(done or ""),
+        **view,
+    )
+
+
+# Pydantic's messages are English; the page says the common ones in Vietnamese first.
+_VALIDATION_VI = {
+    "date_from_datetime_parsing": "Ngày không hợp lệ, ghi theo dạng YYYY-MM-DD",
+    "date_parsing": "Ngày không hợp lệ, ghi theo dạng YYYY-MM-DD",
+    "string_too_long": "Nội dung quá dài",
+    "string_type": "Cần nhập chữ",
+}
+
+
+def _field_errors(err: ValidationError) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for e in err.errors():
+        field = str(e["loc"][0]) if e["loc"] else "form"
+        vi = _VALIDATION_VI.get(e["type"], "Giá trị không hợp lệ")
+        out.setdefault(field, f"{vi} / {e['msg']}")
+    return out
+
+
+def _last_move(dossier_id: int, actor: Actor) -> dict[str, Any] | None:
+    with read_connection() as conn:
+        queries.readable_dossier(conn, actor, dossier_id)
+        trail = audit.trail(conn, dossier_id)
+    return trail[-1] if trail else None
+
+
+@router.post("/dossiers/{dossier_id}/events/{event}", response_class=HTMLResponse)
+async def fire_from_page(request: Request, dossier_id: int, event: str) -> Response:
+    actor = page_actor(request)
+    form = await request.form()
+    typed = {f: str(form.get(f) or "").strip() for f in FORM_FIELDS}
+    ev = EVENT_OF.get(event)
+    errors: dict[str, str] = {}
+    form_reasons: list[str] = []
+    stale: dict[str, Any] | None = None
+    problem: str | None = None
+    if ev is None:
+        problem = f"Không có bước '{event[:40]}' / there is no event '{event[:40]}'"
+    else:
+        try:
+            body = EventBody.model_validate({k: v for k, v in typed.items() if v})
+        except ValidationError as err:
+            errors = _field_errors(err)
+        else:
+            try:
+                changes.fire_event(
+                    actor,
+                    dossier_id,
+                    ev,
+                    body.model_dump(mode="json", exclude_none=True),
+                    f'"{form.get("version") or ""}"',
+                    idempotency_key=str(form.get("idempotency_key") or "") or None,
+                    request_id=request.headers.get("x-request-id"),
+                )
+            except NotFound as err:
+                return _not_found(request, actor, err)
+            except VersionConflict:
+                stale = _last_move(dossier_id, actor)
+            except WorkflowError as err:
+                reasons = err.extra.get("reasons")
+                problem = err.detail if not reasons else None
+                for r in reasons or []:
+                    field = _field_named(r)
+                    if field == "form":
+                        form_reasons.append(r)
+                    else:
+                        errors.setdefault(field, r)
+            except ApiProblem as err:
+                problem = err.detail
+            else:
+                return RedirectResponse(
+                    f"/dossiers/{dossier_id}?done={quote(ev.value)}", status_code=303
+                )
+    try:
+        view = _dossier_view(actor, dossier_id)
+    except NotFound as err:
+        return _not_found(request, actor, err)
+    # The page that says what went wrong is itself a good answer (200): a 4xx document is an
+    # error in the browser's console, and the user has nothing to fix there.
+    return _page(
+        request,
+        "dossier.html",
+        actor=actor,
+        idempotency_key=secrets.token_urlsafe(16),
+        failed=ev.value if ev else None,
+        typed=typed,
+        errors=errors,
+        form_reasons=form_reasons,
+        problem=problem,
+        stale=stale,
+        done=None,
+        **view,
+    )
+
+
+_FIELD_OF_REASON = {text: field for field, text in REQUIRED_FIELD_REASONS.items()}
+_FIELD_OF_REASON[RETURN_GUIDANCE] = "reason"
+
+
+def _field_named(reason: str) -> str:
+    """The form field a refusal is about, so that the page shows it beside that field."""
+    if reason in _FIELD_OF_REASON:
+        return _FIELD_OF_REASON[reason]
+    if "decision date" in reason or "ngày quyết định" in reason.lower():
+        return "decision_date"
+    return "form"

@@ -1,0 +1,241 @@
+"""The pages in real headless Chromium (Debian's `chromium`, driven by Playwright) against
+`dossier run`: officials sign in, carry a dossier to recognition with the buttons, read a
+refusal's reasons, meet another session's change, switch language, and work at phone width.
+
+`DOSSIER_SCREENSHOTS=docs/screenshots` also saves the main pages there (the README links them).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from states import examples
+from tests.conftest import scratch_database
+from tests.serving import BIN, running_server
+
+CHROMIUM = "/usr/bin/chromium"
+WARD = 21211
+SHOTS = os.environ.get("DOSSIER_SCREENSHOTS")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Iterator[dict]:
+    where = tmp_path_factory.mktemp("web")
+    with (
+        scratch_database("test_web", where) as url,
+        running_server(url, where / "log") as (base, env),
+    ):
+
+        def user(*args: str) -> str:
+            done = subprocess.run(
+                [str(BIN / "dossier"), "user", "add", *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            return done.stdout.strip()
+
+        tokens = {
+            "admin": user(
+                "--name", "Quản trị tỉnh", "--role", "province_admin", "--territory", "51"
+            ),
+            "reviewer": user(
+                "--name", "Chị Lan (BCĐ)", "--role", "commune_reviewer", "--territory", str(WARD)
+            ),
+            "police": user("--name", "Anh Minh (CA)", "--role", "police", "--territory", str(WARD)),
+            "ubnd": user("--name", "Ông Hùng (UBND)", "--role", "ubnd", "--territory", str(WARD)),
+        }
+        yield {"base": base, "env": env, "tokens": tokens, "user": user}
+
+
+def _api(site: dict, token: str, method: str, path: str, **kw) -> dict:
+    r = httpx.request(
+        method,
+        site["base"] + path,
+        headers={"Authorization": f"Bearer {token}", **kw.pop("headers", {})},
+        **kw,
+    )
+    assert r.status_code < 300, r.text
+    return r.json()
+
+
+def self_scored_dossier(site: dict, name: str) -> int:
+    """A unit and its dossier up to the commune's review, made through the API by the unit."""
+    unit = _api(
+        site,
+        site["tokens"]["admin"],
+        "POST",
+        "/api/v1/units",
+        json={"subject_type": "KDC", "commune_code": WARD, "name": name},
+    )
+    rep = site["user"]("--name", f"Đại diện {name}", "--role", "unit", "--unit", str(unit["id"]))
+    year = date.today().year
+    d = _api(
+        site,
+        rep,
+        "POST",
+        "/api/v1/dossiers",
+        json={"unit_id": unit["id"], "year": year, **examples.registration_payload("KDC")},
+    )
+    d = _api(
+        site,
+        rep,
+        "POST",
+        f"/api/v1/dossiers/{d['id']}/events/submit_self_score",
+        json=examples.submit_payload("KDC"),
+        headers={"If-Match": f'"{d["version"]}"'},
+    )
+    return d["id"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+class Watched:
+    """A signed-in page that records every console error and page error (CSP refusals too)."""
+
+    def __init__(self, browser: Browser, site: dict, **context) -> None:
+        self.context = browser.new_context(base_url=site["base"], **context)
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def sign_in(self, token: str, next_path: str = "/") -> Page:
+        page = self.page
+        page.goto(next_path)
+        page.wait_for_url(lambda u: "/login" in u)  # no session yet: the sign-in page
+        page.get_by_label("Mã truy cập").fill(token)
+        page.keyboard.press("Enter")  # the keyboard alone signs in
+        page.wait_for_url(lambda u: "/login" not in u)
+        return page
+
+    def close(self) -> None:
+        assert self.errors == [], self.errors
+        self.context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def test_a_dossier_goes_to_recognition_through_the_buttons(site, browser):
+    dossier_id = self_scored_dossier(site, "Thôn Hòa Bình")
+    reviewer = Watched(browser, site)
+    page = reviewer.sign_in(site["tokens"]["reviewer"], f"/dossiers/{dossier_id}")
+    # Signing in brought the reviewer back to the page asked for.
+    assert page.url.endswith(f"/dossiers/{dossier_id}")
+    expect(page.get_by_test_id("who")).to_contain_text("Chị Lan (BCĐ)")
+    page.goto("/")
+    row = page.get_by_role("link", name="Thôn Hòa Bình")
+    expect(row).to_be_visible()
+    shot(page, "inbox")
+    row.click()
+    # Not the reviewer's to decide: the reasons are written out, no button.
+    expect(page.locator('li[data-event="reject"]')).to_contain_text("ubnd")
+    shot(page, "dossier")
+    page.get_by_label("Lý do").first.fill("Đủ hồ sơ, đề nghị công an thẩm định")
+    page.get_by_role("button", name="Xã duyệt hồ sơ").click()
+    expect(page.get_by_test_id("state")).to_have_text("Xã đã xét duyệt")
+    expect(page.locator(".timeline")).to_contain_text("Đủ hồ sơ, đề nghị công an thẩm định")
+    reviewer.close()
+
+    police = Watched(browser, site)
+    page = police.sign_in(site["tokens"]["police"], f"/dossiers/{dossier_id}")
+    page.locator('form[data-event="police_verify"] button').click()
+    expect(page.get_by_test_id("state")).to_have_text("Công an đã thẩm định")
+    police.close()
+
+    ubnd = Watched(browser, site)
+    page = ubnd.sign_in(site["tokens"]["ubnd"], f"/dossiers/{dossier_id}")
+    form = page.locator('form[data-event="recognise"]')
+    form.get_by_label("Số quyết định").fill("15/QĐ-UBND")
+    form.get_by_label("Ngày quyết định").fill(date.today().isoformat())
+    form.get_by_role("button").click()
+    expect(page.get_by_test_id("state")).to_have_text("Được công nhận")
+    expect(page.get_by_test_id("chain")).to_have_text("Chuỗi nhật ký toàn vẹn")
+    shot(page, "recognised")
+    ubnd.close()
+    trail = _api(site, site["tokens"]["ubnd"], "GET", f"/api/v1/dossiers/{dossier_id}/audit")
+    assert [e["event"] for e in trail][-3:] == ["commune_approve", "police_verify", "recognise"]
+
+
+def test_a_stale_page_says_who_acted_first(site, browser):
+    dossier_id = self_scored_dossier(site, "Thôn Tân Lập")
+    first, second = Watched(browser, site), Watched(browser, site)
+    a = first.sign_in(site["tokens"]["reviewer"], f"/dossiers/{dossier_id}")
+    b = second.sign_in(site["tokens"]["reviewer"], f"/dossiers/{dossier_id}")
+    a.get_by_role("button", name="Xã duyệt hồ sơ").click()
+    expect(a.get_by_test_id("state")).to_have_text("Xã đã xét duyệt")
+    b.locator('form[data-event="return_for_revision"] textarea').fill("Thiếu biên bản họp")
+    b.locator('form[data-event="return_for_revision"] button').click()
+    alert = b.locator(".stale")
+    expect(alert).to_contain_text("người khác cập nhật trước bạn")
+    expect(alert).to_contain_text("Chị Lan (BCĐ)")
+    alert.get_by_role("link").click()
+    expect(b.get_by_test_id("state")).to_have_text("Xã đã xét duyệt")
+    d = _api(site, site["tokens"]["reviewer"], "GET", f"/api/v1/dossiers/{dossier_id}")
+    assert d["state"] == "commune_reviewed"  # the stale send-back changed nothing
+    first.close()
+    second.close()
+
+
+def test_a_bad_date_is_named_beside_its_field_and_the_number_is_kept(site, browser):
+    dossier_id = self_scored_dossier(site, "Thôn Phú Thọ")
+    for role, event in (("reviewer", "commune_approve"), ("police", "police_verify")):
+        d = _api(site, site["tokens"][role], "GET", f"/api/v1/dossiers/{dossier_id}")
+        _api(
+            site,
+            site["tokens"][role],
+            "POST",
+            f"/api/v1/dossiers/{dossier_id}/events/{event}",
+            json={},
+            headers={"If-Match": f'"{d["version"]}"'},
+        )
+    ubnd = Watched(browser, site)
+    page = ubnd.sign_in(site["tokens"]["ubnd"], f"/dossiers/{dossier_id}")
+    form = page.locator('form[data-event="recognise"]')
+    form.get_by_label("Số quyết định").fill("16/QĐ-UBND")
+    form.get_by_label("Ngày quyết định").fill("2099-01-01")  # a decision cannot be dated ahead
+    form.get_by_role("button").click()
+    error = page.locator("#recognise-decision_date-error, ul.error")
+    expect(error.first).to_be_visible()
+    expect(page.locator('form[data-event="recognise"] input[name="decision_no"]')).to_have_value(
+        "16/QĐ-UBND"
+    )
+    ubnd.close()
+
+
+def test_english_on_request_and_the_inbox_at_phone_width(site, browser):
+    phone = Watched(browser, site, viewport={"width": 390, "height": 844})
+    page = phone.sign_in(site["tokens"]["reviewer"])
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Awaiting me")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the inbox is {width} px wide on a 390 px phone"
+    shot(page, "inbox-phone")
+    page.locator("table.list a").first.click()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the dossier page is {width} px wide on a 390 px phone"
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Dossier")
+    page.get_by_role("link", name="Tiếng Việt").click()  # back in Vietnamese, on the same page
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Hồ sơ")
+    phone.close()
