@@ -81,6 +81,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "score_sheet": ("Bảng chấm điểm (100 điểm)", "Score sheet (100 points)"),
     "max_points": ("Điểm tối đa", "Maximum"),
     "papers": ("Giấy tờ kèm theo", "Papers"),
+    "notices": ("Thông báo chưa đọc", "Unread notices"),
+    "mark_read": ("Đã đọc", "Mark read"),
+    "more_notices": (
+        "Còn thông báo khác: GET /api/v1/me/notices",
+        "More notices: GET /api/v1/me/notices",
+    ),
+    "bulk": ("Quyết định chung cho nhiều hồ sơ", "One decision for several dossiers"),
+    "bulk_open": ("Quyết định cho các hồ sơ đã chọn", "Decide the selected dossiers"),
+    "bulk_none": (
+        "Không có bước nào áp dụng được cho mọi hồ sơ đã chọn",
+        "No step applies to every dossier selected",
+    ),
+    "selected": ("Hồ sơ đã chọn", "Selected dossiers"),
+    "pick": ("Chọn", "Select"),
+    "results": ("Kết quả từng hồ sơ", "Result for each dossier"),
     "registered_event": ("Đăng ký hồ sơ", "Dossier registered"),
     "signed_out": (
         "Phiên đăng nhập đã hết, hãy đăng nhập lại",

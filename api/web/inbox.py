@@ -14,12 +14,13 @@ from api.present import summary_out
 from states.calendar import local_date, working_days_between
 from states.lifecycle import State
 from states.subjects import SubjectType
-from workflow import queries
+from workflow import outbox, queries
 from workflow.actors import Actor
 from workflow.errors import InvalidInput
 
 TABS = ("awaiting", "territory")
 PAGE_SIZE = 25
+NOTICES_SHOWN = 5
 
 
 class InboxForm(BaseModel):
@@ -88,4 +89,12 @@ def inbox_page(conn: Connection, actor: Actor, form: InboxForm, now: datetime) -
         item = summary_out(row, units.get(row["unit_id"]), now)
         item["days_left"] = _days_left(row, now)
         items.append(item)
-    return {"items": items, "next_cursor": next_cursor}
+    assert actor.id is not None
+    # The clock's unread notices, newest first: what changed for me since I last looked.
+    notices = outbox.notices_of(conn, actor.id, unread=True, limit=NOTICES_SHOWN + 1)
+    return {
+        "items": items,
+        "next_cursor": next_cursor,
+        "notices": notices[:NOTICES_SHOWN],
+        "more_notices": len(notices) > NOTICES_SHOWN,
+    }

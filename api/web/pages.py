@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from api import changes
@@ -23,93 +21,28 @@ from api.present import render
 from api.problems import ApiProblem
 from api.routes.session import local_path, same_site_only, set_session_cookie
 from api.schemas import EventBody
-from api.web.i18n import LANG_COOKIE, LANGS, Words, answer, lang_of, local_day, local_time
+from api.web import bulk
+from api.web.frame import page, page_actor
+from api.web.i18n import LANG_COOKIE, LANGS
 from api.web.inbox import InboxForm, inbox_page
-from states.lifecycle import EVENT_OF, STATE_OF, TRANSITION_BY_EVENT, Event, Role, State
+from states.lifecycle import EVENT_OF, STATE_OF, TRANSITION_BY_EVENT, State
 from states.subjects import SubjectType
-from workflow import audit, queries, rulesets
+from workflow import audit, outbox, queries, rulesets
 from workflow import engine as wf
 from workflow.actors import Actor
 from workflow.assessment_view import side_by_side
-from workflow.db import read_connection
+from workflow.db import read_connection, write_transaction
 from workflow.errors import NotFound, VersionConflict, WorkflowError
 from workflow.guards import REQUIRED_FIELD_REASONS, RETURN_GUIDANCE, commune_unit_counts
-from workflow.sessions import SessionRefused, end_session, resolve_session, start_session
+from workflow.sessions import end_session, start_session
 from workflow.settings import get_settings
 from workflow.users import UNKNOWN_TOKEN, authenticate, token_refusal
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-templates.env.filters["local_time"] = local_time
-templates.env.filters["local_day"] = local_day
-templates.env.filters["answer"] = answer
 
 # The fields a page form can fill; the rest of an event's payload (the assessment, the score
 # sheet) is the unit's and the police's long form, sent through the API for now.
 FORM_FIELDS = ("reason", "decision_no", "decision_date")
-# Scripts and styles from this server only, no inline script; htmx's own indicator style is off
-# (htmx.config.includeIndicatorStyles, set in a meta tag) so no inline style is needed either.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
-)
-
-
-EVENT_VALUES = frozenset(e.value for e in Event)
-ROLE_VALUES = frozenset(r.value for r in Role)
-
-
-class SignInNeeded(Exception):
-    """No live session: the browser goes to the sign-in page and comes back afterwards."""
-
-    def __init__(self, next_path: str, why: str | None = None) -> None:
-        self.next_path = next_path
-        self.why = why
-
-
-def sign_in_redirect(request: Request, err: SignInNeeded) -> RedirectResponse:
-    query = {"next": err.next_path, **({"why": err.why} if err.why else {})}
-    return RedirectResponse(f"/login?{urlencode(query)}", status_code=303)
-
-
-def _here(request: Request) -> str:
-    path = request.url.path
-    return f"{path}?{request.url.query}" if request.url.query else path
-
-
-def page_actor(request: Request) -> Actor:
-    session_id = request.cookies.get(get_settings().session_cookie_name)
-    if not session_id:
-        raise SignInNeeded(_here(request))
-    try:
-        view = resolve_session(session_id)
-    except SessionRefused as refused:
-        raise SignInNeeded(_here(request), refused.reason) from None
-    request.state.web_session = view
-    return view.actor
-
-
-def _page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    words = Words(lang_of(request))
-    make_csrf = request.scope.get("csrftoken")
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {
-            "w": words,
-            "csrf": make_csrf() if make_csrf else "",
-            "here": _here(request),
-            "event_values": EVENT_VALUES,
-            "role_values": ROLE_VALUES,
-            **ctx,
-        },
-        status_code=status,
-    )
-    response.headers["Vary"] = "HX-Request, Cookie"
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
 
 
 # -- signing in and out ------------------------------------------------------------------------
@@ -118,7 +51,7 @@ def _page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRes
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str = "/", why: str | None = None) -> HTMLResponse:
     settings = get_settings()
-    return _page(
+    return page(
         request,
         "login.html",
         next=local_path(next),
@@ -136,12 +69,12 @@ async def login(request: Request) -> Response:
     try:
         same_site_only(request)
     except ApiProblem as refused:
-        return _page(request, "login.html", next=next_path, error=refused.detail, token_mode=True)
+        return page(request, "login.html", next=next_path, error=refused.detail, token_mode=True)
     actor = authenticate(token) if token else None
     if actor is None:
         refusal = token_refusal(token) if token else None
         error = (refusal or UNKNOWN_TOKEN).detail if token else "Cần mã truy cập / enter a token"
-        return _page(
+        return page(
             request,
             "login.html",
             next=next_path,
@@ -182,20 +115,110 @@ def inbox(request: Request) -> HTMLResponse:
     actor = page_actor(request)
     form = InboxForm.from_query(request.query_params)
     with read_connection() as conn:
-        page = inbox_page(conn, actor, form, datetime.now(UTC))
+        found = inbox_page(conn, actor, form, datetime.now(UTC))
     next_query = ""
-    if page["next_cursor"]:
+    if found["next_cursor"]:
         kept = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
-        next_query = urlencode({**kept, "cursor": page["next_cursor"]})
-    return _page(
+        next_query = urlencode({**kept, "cursor": found["next_cursor"]})
+    return page(
         request,
         "inbox.html",
         actor=actor,
         form=form,
-        page=page,
+        page=found,
         next_query=next_query,
         states=[s.value for s in State],
         subject_types=[t.value for t in SubjectType],
+    )
+
+
+@router.post("/notices/{notice_id}/read")
+def read_notice(request: Request, notice_id: int) -> Response:
+    actor = page_actor(request)
+    assert actor.id is not None
+    try:
+        with write_transaction() as conn:
+            outbox.mark_read(conn, actor.id, notice_id, datetime.now(UTC))
+    except NotFound:
+        pass  # someone else's or gone: nothing to mark, and nothing to tell
+    return RedirectResponse("/", status_code=303)
+
+
+# -- one decision for several dossiers ---------------------------------------------------------
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit() and 0 < int(v) < 2**31][: bulk.MAX_SELECTED]
+
+
+@router.get("/bulk", response_class=HTMLResponse)
+def bulkpage(request: Request) -> HTMLResponse:
+    actor = page_actor(request)
+    chosen = bulk.selection(actor, _ids(request.query_params.getlist("id")))
+    return page(
+        request,
+        "bulk.html",
+        actor=actor,
+        batch_key=secrets.token_urlsafe(12),
+        selected={r["id"] for r in chosen["rows"]},
+        results=None,
+        typed={},
+        errors={},
+        **chosen,
+    )
+
+
+@router.post("/bulk/{event}", response_class=HTMLResponse)
+async def bulk_decide(request: Request, event: str) -> HTMLResponse:
+    actor = page_actor(request)
+    form = await request.form()
+    ids = _ids([str(v) for v in form.getlist("id")])
+    typed = {f: str(form.get(f) or "").strip() for f in FORM_FIELDS}
+    ev = bulk.parse_event(event)
+    errors: dict[str, str] = {}
+    results = None
+    chosen = bulk.selection(actor, ids)
+    if ev is None or ev.value not in chosen["events"]:
+        errors["form"] = (
+            "Bước này không áp dụng được cho mọi hồ sơ đã chọn / this step does not apply to "
+            "every dossier selected"
+        )
+    elif chosen["problem"]:
+        errors["form"] = chosen["problem"]
+    else:
+        try:
+            body = EventBody.model_validate({k: v for k, v in typed.items() if v})
+        except ValidationError as err:
+            errors = _field_errors(err)
+        else:
+            payload = body.model_dump(mode="json", exclude_none=True)
+            missing = [f for f in TRANSITION_BY_EVENT[ev].required if not payload.get(f)]
+            for field in missing:
+                errors[field] = REQUIRED_FIELD_REASONS[field]
+            if not errors:
+                versions = {i: int(str(form.get(f"version_{i}") or 0)) for i in ids}
+                results = bulk.fire_each(
+                    actor,
+                    ev,
+                    versions,
+                    payload,
+                    str(form.get("batch_key") or secrets.token_urlsafe(12)),
+                    request.headers.get("x-request-id"),
+                )
+                # What was done leaves the page (its result says so); the refused stay selected.
+                chosen = bulk.selection(actor, [r["id"] for r in results if not r["done"]])
+    refused = {r["id"] for r in results or [] if not r["done"]}
+    return page(
+        request,
+        "bulk.html",
+        actor=actor,
+        batch_key=secrets.token_urlsafe(12),
+        selected=refused if results is not None else set(ids),
+        results=results,
+        typed=typed,
+        errors=errors,
+        failed=event,
+        **chosen,
     )
 
 
@@ -234,18 +257,18 @@ def _dossier_view(actor: Actor, dossier_id: int) -> dict[str, Any]:
 
 
 def _not_found(request: Request, actor: Actor, err: NotFound) -> HTMLResponse:
-    return _page(request, "not_found.html", 404, actor=actor, detail=err.detail)
+    return page(request, "not_found.html", 404, actor=actor, detail=err.detail)
 
 
 @router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
-def dossier_page(request: Request, dossier_id: int) -> HTMLResponse:
+def dossierpage(request: Request, dossier_id: int) -> HTMLResponse:
     actor = page_actor(request)
     try:
         view = _dossier_view(actor, dossier_id)
     except NotFound as err:
         return _not_found(request, actor, err)
     done = request.query_params.get("done")
-    return _page(
+    return page(
         request,
         "dossier.html",
         actor=actor,
@@ -281,7 +304,7 @@ def _last_move(dossier_id: int, actor: Actor) -> dict[str, Any] | None:
 
 
 @router.post("/dossiers/{dossier_id}/events/{event}", response_class=HTMLResponse)
-async def fire_from_page(request: Request, dossier_id: int, event: str) -> Response:
+async def fire_frompage(request: Request, dossier_id: int, event: str) -> Response:
     actor = page_actor(request)
     form = await request.form()
     typed = {f: str(form.get(f) or "").strip() for f in FORM_FIELDS}
@@ -333,7 +356,7 @@ async def fire_from_page(request: Request, dossier_id: int, event: str) -> Respo
         return _not_found(request, actor, err)
     # The page that says what went wrong is itself a good answer (200): a 4xx document is an
     # error in the browser's console, and the user has nothing to fix there.
-    return _page(
+    return page(
         request,
         "dossier.html",
         actor=actor,

@@ -239,3 +239,97 @@ def test_the_dossier_page_puts_the_assessment_side_by_side_with_the_papers(api):
     assert "Đạt / met" in page
     for paper in (d["assessment"].get("papers") or {}).values():
         assert paper["name"] in page
+
+
+def test_the_clocks_unread_notices_stand_above_the_inbox_until_read(api):
+    from scheduler.delivery import deliver
+
+    d = walk(api, "KDC", State.SELF_SCORED)  # "a new dossier waits for you" to the reviewer
+    deliver(senders=[])
+    sign_in(api, api.world.actor("commune_reviewer"))
+    inbox = api.client.get("/").text
+    notice = re.search(r'<li data-notice="(\d+)">.*?</li>', inbox, re.S)
+    assert notice, "no notice on the inbox"
+    assert "Hồ sơ mới chờ xử lý" in notice.group(0)
+    assert f'href="/dossiers/{d["id"]}"' in notice.group(0)
+    r = api.client.post(
+        f"/notices/{notice.group(1)}/read",
+        data={"csrftoken": csrf_of(inbox)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert f'data-notice="{notice.group(1)}"' not in api.client.get("/").text
+
+
+def as_form(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _bulk_form(html: str, event: str) -> list[tuple[str, str]]:
+    form = re.search(rf'<form[^>]+data-event="{event}".*?</form>', html, re.S)
+    assert form, f"no bulk form for {event}"
+    fields = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(0))
+    picked = re.findall(r'name="id" value="(\d+)" checked', form.group(0))
+    return fields + [("id", i) for i in picked]
+
+
+def test_one_decision_recognises_several_dossiers_and_reports_each(api):
+    first = walk(api, "KDC", State.POLICE_VERIFIED)
+    second = walk(api, "CQ_commune", State.POLICE_VERIFIED)
+    ubnd = api.world.actor("ubnd")
+    sign_in(api, ubnd)
+    inbox = api.client.get("/").text
+    assert f'name="id" value="{first["id"]}"' in inbox  # UBND may pick from the inbox
+    page = api.client.get(f"/bulk?id={first['id']}&id={second['id']}").text
+    fields = _bulk_form(page, "recognise")
+    # A stale version for the second: it must be refused alone, the first still recognised.
+    fields = [(k, "1" if k == f"version_{second['id']}" else v) for k, v in fields]
+    today = __import__("datetime").date.today().isoformat()
+    r = api.client.post(
+        "/bulk/recognise",
+        data=as_form([*fields, ("decision_no", "20/QĐ-UBND"), ("decision_date", today)]),
+    )
+    assert r.status_code == 200
+    done = re.search(rf'<li data-result="{first["id"]}" class="ok">', r.text)
+    refused = re.search(rf'<li data-result="{second["id"]}" class="error">.*?</li>', r.text, re.S)
+    assert done and refused and "phiên bản" in refused.group(0).lower()
+    # The refused one stays selected, the done one leaves the selection.
+    assert f'name="id" value="{second["id"]}" checked' in r.text
+    assert f'name="id" value="{first["id"]}" checked' not in r.text
+    one = api.client.get(f"/api/v1/dossiers/{first['id']}", headers=api.auth(ubnd)).json()
+    two = api.client.get(f"/api/v1/dossiers/{second['id']}", headers=api.auth(ubnd)).json()
+    assert one["state"] == "recognised" and one["decision_no"] == "20/QĐ-UBND"
+    assert two["state"] == "police_verified"
+
+
+def test_bulk_offers_only_what_applies_to_every_dossier_selected(api):
+    verified = walk(api, "KDC", State.POLICE_VERIFIED)
+    earlier = walk(api, "CQ_commune", State.SELF_SCORED)
+    sign_in(api, api.world.actor("ubnd"))
+    both = api.client.get(f"/bulk?id={verified['id']}&id={earlier['id']}").text
+    # Only UBND's rejection applies to both; recognition only to the verified one.
+    assert 'data-event="recognise"' not in both and 'data-event="reject"' in both
+    alone = api.client.get(f"/bulk?id={verified['id']}").text
+    assert 'data-event="recognise"' in alone
+
+
+def test_bulk_without_a_decision_number_names_the_field_and_fires_nothing(api):
+    d = walk(api, "KDC", State.POLICE_VERIFIED)
+    ubnd = api.world.actor("ubnd")
+    sign_in(api, ubnd)
+    fields = _bulk_form(api.client.get(f"/bulk?id={d['id']}").text, "recognise")
+    r = api.client.post("/bulk/recognise", data=as_form([*fields, ("decision_date", "2026-01-05")]))
+    assert 'id="bulk-recognise-decision_no-error"' in r.text
+    assert 'value="2026-01-05"' in r.text
+    after = api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(ubnd)).json()
+    assert after["version"] == d["version"]
+
+
+def test_bulk_shows_nothing_of_dossiers_outside_the_territory(api):
+    d = walk(api, "KDC", State.POLICE_VERIFIED)
+    sign_in(api, api.world.actor("ubnd", "other"))
+    page = api.client.get(f"/bulk?id={d['id']}").text
+    assert "Thôn An Phú" not in page and f'value="{d["id"]}"' not in page
