@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from api import csrf, logfilter, openapi, problems
 from api.middleware import ApiMiddleware
 from api.routes import dossiers, meta, notices, reports, rulesets, session, units, users
-from api.web import frame, pages
+from api.web import admin, dashboard, frame, pages
 from workflow.settings import get_settings
 
 DESCRIPTION = """
@@ -72,6 +72,8 @@ def create_app() -> FastAPI:
     app.include_router(notices.router)
     app.include_router(session.router)
     app.include_router(pages.router)
+    app.include_router(dashboard.router)
+    app.include_router(admin.router)
     app.add_exception_handler(frame.SignInNeeded, frame.sign_in_redirect)  # type: ignore[arg-type]
     static = Path(pages.__file__).parent / "static"
     app.mount("/static", StaticFiles(directory=static), name="static")

@@ -168,6 +168,16 @@ class UnitIn(BaseModel):
     managing_level: Text | None = Field(None, description="commune or province")
 
 
+class UnitPatch(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Thôn An Phú Đông"}, {"kind": "truong_thpt"}]},
+    )
+
+    name: Text | None = Field(None, min_length=1, max_length=300, description="Tên đơn vị")
+    kind: Text | None = Field(None, min_length=1, max_length=40, description="Loại hình")
+
+
 class UnitOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from states import access, territory
@@ -16,6 +16,7 @@ from states.subjects import (
     kind_problem,
     managing_level_problem,
 )
+from workflow import queries
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, InvalidInput, no_unit
@@ -112,3 +113,44 @@ def get_unit(unit_id: int, engine: Engine | None = None) -> dict[str, Any]:
     if row is None:
         raise no_unit(unit_id)
     return dict(row._mapping)
+
+
+def update_unit(
+    unit_id: int,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    actor: Actor | None = None,
+    engine: Engine | None = None,
+) -> dict[str, Any]:
+    """Rename a unit or change its kind; whoever may register such a unit may correct it.
+    Someone who may not read the unit is told it does not exist."""
+    with write_transaction(engine) as conn:
+        row = queries.unit_by_id(conn, unit_id)
+        if row is None:
+            raise no_unit(unit_id)
+        place = queries.place_of_unit(row)
+        if actor is not None:
+            if access.read_unit_problem(actor.seat, place):
+                raise no_unit(unit_id)
+            problem = access.create_unit_problem(
+                actor.seat, place.province_code, place.commune_code, place.managing
+            )
+            if problem:
+                raise Forbidden(problem)
+        changes: dict[str, Any] = {}
+        reasons: list[str] = []
+        if name is not None:
+            changes["name"] = name.strip()
+            if not changes["name"]:
+                reasons.append("Cần tên đơn vị / the unit needs a name")
+        if kind is not None:
+            changes["kind"] = kind.strip()
+            problem = kind_problem(place.subject, changes["kind"])
+            if problem:
+                reasons.append(problem)
+        if reasons:
+            raise InvalidInput(reasons)
+        if changes:
+            conn.execute(update(unit_table).where(unit_table.c.id == unit_id).values(**changes))
+        return {**row, **changes}

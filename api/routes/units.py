@@ -11,9 +11,9 @@ from api.deps import CurrentActor, ReadConnection, no_query
 from api.params import UnitQuery
 from api.present import unit_out
 from api.routes.dossiers import COMMON, P
-from api.schemas import MAX_ID, UnitIn, UnitOut, UnitPage
+from api.schemas import MAX_ID, UnitIn, UnitOut, UnitPage, UnitPatch
 from workflow import queries
-from workflow.units import create_unit
+from workflow.units import create_unit, update_unit
 
 router = APIRouter(prefix="/api/v1/units", tags=["Đơn vị / Units"])
 
@@ -75,3 +75,18 @@ def add_unit(body: UnitIn, actor: CurrentActor) -> JSONResponse:
     )
     out = UnitOut.model_validate(unit_out(unit)).model_dump(mode="json")
     return JSONResponse(out, status_code=201, headers={"Location": f"/api/v1/units/{unit['id']}"})
+
+
+@router.patch(
+    "/{unit_id}",
+    dependencies=[Depends(no_query)],
+    response_model=UnitOut,
+    responses=COMMON,
+    summary="Sửa tên, loại hình đơn vị / rename a unit or change its kind",
+)
+def patch_unit(
+    body: UnitPatch, actor: CurrentActor, unit_id: int = Path(gt=0, le=MAX_ID)
+) -> dict[str, Any]:
+    """Whoever may register such a unit may correct its name or kind; only the fields sent
+    change. A kind the subject type does not admit is refused with the reason."""
+    return unit_out(update_unit(unit_id, name=body.name, kind=body.kind, actor=actor))

@@ -9,10 +9,11 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 from starlette.requests import Request
 
 from api.routes.session import local_path
-from api.web.i18n import Words, answer, lang_of, local_day, local_time
+from api.web.i18n import Words, answer, lang_of, local_day, local_time, percent
 from states.lifecycle import Event, Role
 from workflow.actors import Actor
 from workflow.sessions import SessionRefused, resolve_session
@@ -22,6 +23,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["local_time"] = local_time
 templates.env.filters["local_day"] = local_day
 templates.env.filters["answer"] = answer
+templates.env.globals["pct"] = percent
 
 # Scripts and styles from this server only, no inline script; htmx's own indicator style is off
 # (htmx.config.includeIndicatorStyles, set in a meta tag) so no inline style is needed either.
@@ -98,3 +100,21 @@ def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResp
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     return response
+
+
+# Pydantic's messages are English; the page says the common ones in Vietnamese first.
+_VALIDATION_VI = {
+    "date_from_datetime_parsing": "Ngày không hợp lệ, ghi theo dạng YYYY-MM-DD",
+    "date_parsing": "Ngày không hợp lệ, ghi theo dạng YYYY-MM-DD",
+    "string_too_long": "Nội dung quá dài",
+    "string_type": "Cần nhập chữ",
+}
+
+
+def field_errors(err: ValidationError) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for e in err.errors():
+        field = str(e["loc"][0]) if e["loc"] else "form"
+        vi = _VALIDATION_VI.get(e["type"], "Giá trị không hợp lệ")
+        out.setdefault(field, f"{vi} / {e['msg']}")
+    return out

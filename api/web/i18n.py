@@ -97,6 +97,68 @@ WORDS: dict[str, tuple[str, str]] = {
     "pick": ("Chọn", "Select"),
     "results": ("Kết quả từng hồ sơ", "Result for each dossier"),
     "registered_event": ("Đăng ký hồ sơ", "Dossier registered"),
+    "dashboard": ("Bảng theo dõi", "Dashboard"),
+    "hide_empty": ("Ẩn xã chưa có đơn vị", "Hide communes without units"),
+    "download_xlsx": ("Tải báo cáo Excel (XLSX)", "Download the report (XLSX)"),
+    "totals": ("Tổng hợp", "Totals"),
+    "units": ("Số đơn vị", "Units"),
+    "registered": ("Đã đăng ký", "Registered"),
+    "recognised": ("Được công nhận", "Recognised"),
+    "registration_rate": ("Tỷ lệ đăng ký", "Registration rate"),
+    "recognition_rate": ("Tỷ lệ công nhận", "Recognition rate"),
+    "target": ("chỉ tiêu", "target"),
+    "opened_late": ("Bước mở muộn", "Steps opened late"),
+    "escalated": ("Đã nhắc lên cấp trên", "Escalated"),
+    "by_state": ("Hồ sơ theo trạng thái", "Dossiers by state"),
+    "rates_by_commune": ("Tỷ lệ theo xã so với chỉ tiêu", "Rates per commune against the targets"),
+    "hidden_communes": ("Số xã chưa có đơn vị đang ẩn", "Communes without units hidden"),
+    "lifecycle": ("Quy trình hồ sơ", "The dossier's lifecycle"),
+    "event": ("Bước", "Step"),
+    "from": ("Từ trạng thái", "From"),
+    "to": ("Sang trạng thái", "To"),
+    "needs": ("Cần có", "Needs"),
+    "admin": ("Quản trị", "Administration"),
+    "users": ("Người dùng", "Users"),
+    "units_admin": ("Đơn vị", "Units"),
+    "outbox": ("Hộp thư đi", "Outbox"),
+    "new_user": ("Tạo người dùng", "Create a user"),
+    "new_unit": ("Đăng ký đơn vị", "Register a unit"),
+    "person_name": ("Họ tên", "Name"),
+    "role": ("Vai trò", "Role"),
+    "territory_code": ("Địa bàn (mã tỉnh hoặc xã)", "Territory (province or commune code)"),
+    "territory_help": (
+        "Ví dụ 51 (tỉnh) hoặc 21211 (xã); người dùng đơn vị để trống và ghi số đơn vị",
+        "E.g. 51 (province) or 21211 (commune); a unit's user leaves it empty and gives the unit",
+    ),
+    "unit_id": ("Số đơn vị (vai trò đơn vị)", "Unit number (for a unit's user)"),
+    "email": ("Thư điện tử", "Email"),
+    "phone": ("Điện thoại", "Phone"),
+    "notify_mode": ("Cách nhận thông báo", "Notifications"),
+    "create": ("Tạo", "Create"),
+    "save": ("Lưu", "Save"),
+    "status": ("Tình trạng", "Status"),
+    "active": ("Đang hoạt động", "Active"),
+    "inactive": ("Đã khóa", "Deactivated"),
+    "last_used": ("Dùng lần cuối", "Last used"),
+    "actions_col": ("Thao tác", "Actions"),
+    "deactivate": ("Khóa", "Deactivate"),
+    "reactivate": ("Mở lại", "Reactivate"),
+    "rotate": ("Cấp mã mới", "New token"),
+    "token_once": (
+        "Mã truy cập chỉ hiện một lần; hãy chuyển cho người dùng ngay:",
+        "The token is shown this once; hand it to the user now:",
+    ),
+    "unit_name": ("Tên đơn vị", "Unit name"),
+    "kind": ("Loại hình", "Kind"),
+    "kind_help": ("Để trống: loại mặc định", "Empty: the default kind"),
+    "managing_level": ("Cấp quản lý", "Managed by"),
+    "undeliverable": ("Thư không gửi được", "Undeliverable messages"),
+    "outbox_pending": ("Đang chờ gửi", "Pending"),
+    "outbox_sent": ("Đã gửi", "Sent"),
+    "outbox_undeliverable": ("Không gửi được", "Undeliverable"),
+    "created": ("Tạo lúc", "Created"),
+    "message": ("Nội dung", "Message"),
+    "why_undelivered": ("Lý do", "Why"),
     "signed_out": (
         "Phiên đăng nhập đã hết, hãy đăng nhập lại",
         "Your session ended: sign in again",
@@ -128,6 +190,11 @@ def local_day(value: date | str | None) -> str:
     if isinstance(value, datetime):  # a deadline: the local day it falls on
         value = value.astimezone(LOCAL).date() if value.tzinfo else value.date()
     return value.strftime("%d/%m/%Y")
+
+
+def percent(rate: float | None) -> str:
+    """A rate as a person reads it; a dash where there is nothing to divide by."""
+    return "—" if rate is None else f"{rate * 100:.0f}%"
 
 
 def lang_of(request: Request) -> str:

@@ -22,7 +22,7 @@ from api.problems import ApiProblem
 from api.routes.session import local_path, same_site_only, set_session_cookie
 from api.schemas import EventBody
 from api.web import bulk
-from api.web.frame import page, page_actor
+from api.web.frame import field_errors, page, page_actor
 from api.web.i18n import LANG_COOKIE, LANGS
 from api.web.inbox import InboxForm, inbox_page
 from states.lifecycle import EVENT_OF, STATE_OF, TRANSITION_BY_EVENT, State
@@ -189,7 +189,7 @@ async def bulk_decide(request: Request, event: str) -> HTMLResponse:
         try:
             body = EventBody.model_validate({k: v for k, v in typed.items() if v})
         except ValidationError as err:
-            errors = _field_errors(err)
+            errors = field_errors(err)
         else:
             payload = body.model_dump(mode="json", exclude_none=True)
             missing = [f for f in TRANSITION_BY_EVENT[ev].required if not payload.get(f)]
@@ -278,24 +278,6 @@ def dossierpage(request: Request, dossier_id: int) -> HTMLResponse:
     )
 
 
-# Pydantic's messages are English; the page says the common ones in Vietnamese first.
-_VALIDATION_VI = {
-    "date_from_datetime_parsing": "Ngày không hợp lệ, ghi theo dạng YYYY-MM-DD",
-    "date_parsing": "Ngày không hợp lệ, ghi theo dạng YYYY-MM-DD",
-    "string_too_long": "Nội dung quá dài",
-    "string_type": "Cần nhập chữ",
-}
-
-
-def _field_errors(err: ValidationError) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for e in err.errors():
-        field = str(e["loc"][0]) if e["loc"] else "form"
-        vi = _VALIDATION_VI.get(e["type"], "Giá trị không hợp lệ")
-        out.setdefault(field, f"{vi} / {e['msg']}")
-    return out
-
-
 def _last_move(dossier_id: int, actor: Actor) -> dict[str, Any] | None:
     with read_connection() as conn:
         queries.readable_dossier(conn, actor, dossier_id)
@@ -319,7 +301,7 @@ async def fire_frompage(request: Request, dossier_id: int, event: str) -> Respon
         try:
             body = EventBody.model_validate({k: v for k, v in typed.items() if v})
         except ValidationError as err:
-            errors = _field_errors(err)
+            errors = field_errors(err)
         else:
             try:
                 changes.fire_event(
