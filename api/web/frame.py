@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -35,17 +36,52 @@ EVENT_VALUES = frozenset(e.value for e in Event)
 ROLE_VALUES = frozenset(r.value for r in Role)
 
 
-class SignInNeeded(Exception):
-    """No live session: the browser goes to the sign-in page and comes back afterwards."""
+DRAFT_COOKIE = "draft"
+DRAFT_MAX = 3000  # bytes of JSON: a cookie holds about 4 KB with its name and attributes
 
-    def __init__(self, next_path: str, why: str | None = None) -> None:
+
+class SignInNeeded(Exception):
+    """No live session: the browser goes to the sign-in page and comes back afterwards, with
+    what it had typed into the form kept aside (``draft``) for the page to fill in again."""
+
+    def __init__(
+        self, next_path: str, why: str | None = None, draft: dict[str, str] | None = None
+    ) -> None:
         self.next_path = next_path
         self.why = why
+        self.draft = draft
 
 
 def sign_in_redirect(request: Request, err: SignInNeeded) -> RedirectResponse:
     query = {"next": err.next_path, **({"why": err.why} if err.why else {})}
-    return RedirectResponse(f"/login?{urlencode(query)}", status_code=303)
+    response = RedirectResponse(f"/login?{urlencode(query)}", status_code=303)
+    if err.draft:
+        text = json.dumps(err.draft, ensure_ascii=False)
+        if len(text.encode()) <= DRAFT_MAX:
+            # Only for the page the form was on, gone after half an hour or its first read.
+            response.set_cookie(
+                DRAFT_COOKIE,
+                quote(text),
+                max_age=1800,
+                path=urlsplit(err.next_path).path,
+                httponly=True,
+                samesite="lax",
+            )
+    return response
+
+
+def take_draft(request: Request) -> dict[str, str] | None:
+    """The form a sign-in interrupted, if this page has one kept."""
+    raw = request.cookies.get(DRAFT_COOKIE)
+    if not raw:
+        return None
+    try:
+        draft = json.loads(unquote(raw))
+    except ValueError:
+        return None
+    if not isinstance(draft, dict):
+        return None
+    return {str(k): str(v) for k, v in draft.items()}
 
 
 def here(request: Request) -> str:
@@ -63,18 +99,20 @@ def came_from(request: Request) -> str:
     return local_path(parts.path + (f"?{parts.query}" if parts.query else "")) if referer else "/"
 
 
-def page_actor(request: Request, return_to: str | None = None) -> Actor:
+def page_actor(
+    request: Request, return_to: str | None = None, draft: dict[str, str] | None = None
+) -> Actor:
     """The signed-in user; without a live session, off to sign in and back to ``return_to``
     (a page the user can land on: for a POST, the page its form was on)."""
     if return_to is None:
         return_to = here(request) if request.method == "GET" else came_from(request)
     session_id = request.cookies.get(get_settings().session_cookie_name)
     if not session_id:
-        raise SignInNeeded(return_to)
+        raise SignInNeeded(return_to, draft=draft)
     try:
         view = resolve_session(session_id)
     except SessionRefused as refused:
-        raise SignInNeeded(return_to, refused.reason) from None
+        raise SignInNeeded(return_to, refused.reason, draft) from None
     request.state.web_session = view
     return view.actor
 

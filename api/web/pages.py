@@ -7,6 +7,7 @@ two faces. The session cookie carries the signed-in user; forms carry asgi-csrf'
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -21,11 +22,11 @@ from api.present import render
 from api.problems import ApiProblem
 from api.routes.session import local_path, same_site_only, set_session_cookie
 from api.schemas import EventBody
-from api.web import bulk
-from api.web.frame import field_errors, page, page_actor
+from api.web import bulk, sheets
+from api.web.frame import DRAFT_COOKIE, field_errors, page, page_actor, take_draft
 from api.web.i18n import LANG_COOKIE, LANGS
 from api.web.inbox import InboxForm, inbox_page
-from states.lifecycle import EVENT_OF, STATE_OF, TRANSITION_BY_EVENT, State
+from states.lifecycle import EVENT_OF, STATE_OF, TRANSITION_BY_EVENT, Event, State
 from states.subjects import SubjectType
 from workflow import audit, outbox, queries, rulesets
 from workflow import engine as wf
@@ -152,7 +153,7 @@ def _ids(values: list[str]) -> list[int]:
 
 
 @router.get("/bulk", response_class=HTMLResponse)
-def bulkpage(request: Request) -> HTMLResponse:
+def bulk_page(request: Request) -> HTMLResponse:
     actor = page_actor(request)
     chosen = bulk.selection(actor, _ids(request.query_params.getlist("id")))
     return page(
@@ -238,16 +239,21 @@ def _dossier_view(actor: Actor, dossier_id: int) -> dict[str, Any]:
         assessment = side_by_side(row, rules, counts)
     state = STATE_OF[row["state"]]
     for a in actions:
-        t = TRANSITION_BY_EVENT[EVENT_OF[a["event"]]]
+        ev = EVENT_OF[a["event"]]
+        t = TRANSITION_BY_EVENT[ev]
         a["applies"] = state in t.sources
         # Every form offers a reason (kept in the trail); the decision's fields where required.
         a["fields"] = [f for f in FORM_FIELDS if f in t.required or f == "reason"]
         a["reason_required"] = "reason" in t.required
-        a["api_only"] = any(f not in FORM_FIELDS for f in a["requires"])
+        a["long"] = ev in sheets.LONG_FORMS
+        if a["long"]:
+            a["prefill"] = sheets.prefill(ev, row)
+        a["api_only"] = not a["long"] and any(f not in FORM_FIELDS for f in a["requires"])
     return {
         "dossier": dossier,
         "assessment": assessment,
-        "papers": (row.get("assessment") or {}).get("papers") or {},
+        "sections": sheets.form_sections(rules),
+        "papers": _papers(trail),
         "trail": trail,
         "chain_ok": not findings,
         "allowed": [a for a in actions if a["allowed"]],
@@ -256,26 +262,41 @@ def _dossier_view(actor: Actor, dossier_id: int) -> dict[str, Any]:
     }
 
 
+def _papers(trail: list[dict[str, Any]]) -> dict[str, Any]:
+    """The papers of the last submission: the engine checks them and the trail keeps them."""
+    for row in reversed(trail):
+        if row["event"] == Event.SUBMIT_SELF_SCORE.value:
+            return json.loads(row["payload"]).get("papers") or {}
+    return {}
+
+
 def _not_found(request: Request, actor: Actor, err: NotFound) -> HTMLResponse:
     return page(request, "not_found.html", 404, actor=actor, detail=err.detail)
 
 
 @router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
-def dossierpage(request: Request, dossier_id: int) -> HTMLResponse:
+def dossier_page(request: Request, dossier_id: int) -> HTMLResponse:
     actor = page_actor(request)
     try:
         view = _dossier_view(actor, dossier_id)
     except NotFound as err:
         return _not_found(request, actor, err)
     done = request.query_params.get("done")
-    return page(
+    draft = take_draft(request)
+    response = page(
         request,
         "dossier.html",
         actor=actor,
         idempotency_key=secrets.token_urlsafe(16),
         done=EVENT_OF.get(done or ""),
+        failed=draft.get("event") if draft else None,
+        typed=draft or {},
+        restored=bool(draft),
         **view,
     )
+    if draft is not None:
+        response.delete_cookie(DRAFT_COOKIE, path=f"/dossiers/{dossier_id}")
+    return response
 
 
 def _last_move(dossier_id: int, actor: Actor) -> dict[str, Any] | None:
@@ -286,20 +307,36 @@ def _last_move(dossier_id: int, actor: Actor) -> dict[str, Any] | None:
 
 
 @router.post("/dossiers/{dossier_id}/events/{event}", response_class=HTMLResponse)
-async def fire_frompage(request: Request, dossier_id: int, event: str) -> Response:
-    actor = page_actor(request)
+async def fire_from_page(request: Request, dossier_id: int, event: str) -> Response:
     form = await request.form()
+    # A session that ended while the form was open: sign in, back to the dossier, form refilled.
+    draft = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrftoken"}
+    actor = page_actor(request, f"/dossiers/{dossier_id}", {**draft, "event": event[:40]})
     typed = {f: str(form.get(f) or "").strip() for f in FORM_FIELDS}
     ev = EVENT_OF.get(event)
     errors: dict[str, str] = {}
     form_reasons: list[str] = []
     stale: dict[str, Any] | None = None
     problem: str | None = None
+    long_payload: dict[str, Any] = {}
+    rules = None
+    if ev in sheets.LONG_FORMS:
+        # Everything typed comes back on a refusal, so keep every input, not just the short ones.
+        typed = {k: str(v).strip() for k, v in form.items() if isinstance(v, str)}
+        try:
+            with read_connection() as conn:
+                row = queries.readable_dossier(conn, actor, dossier_id)
+                rules = rulesets.load(conn, row["rule_set_id"])
+        except NotFound as err:
+            return _not_found(request, actor, err)
+        long_payload, errors = sheets.long_payload(ev, form, rules)
     if ev is None:
         problem = f"Không có bước '{event[:40]}' / there is no event '{event[:40]}'"
-    else:
+    elif not errors:
         try:
-            body = EventBody.model_validate({k: v for k, v in typed.items() if v})
+            body = EventBody.model_validate(
+                {k: v for k, v in typed.items() if v and k in FORM_FIELDS}
+            )
         except ValidationError as err:
             errors = field_errors(err)
         else:
@@ -308,7 +345,7 @@ async def fire_frompage(request: Request, dossier_id: int, event: str) -> Respon
                     actor,
                     dossier_id,
                     ev,
-                    body.model_dump(mode="json", exclude_none=True),
+                    {**body.model_dump(mode="json", exclude_none=True), **long_payload},
                     f'"{form.get("version") or ""}"',
                     idempotency_key=str(form.get("idempotency_key") or "") or None,
                     request_id=request.headers.get("x-request-id"),
@@ -321,11 +358,11 @@ async def fire_frompage(request: Request, dossier_id: int, event: str) -> Respon
                 reasons = err.extra.get("reasons")
                 problem = err.detail if not reasons else None
                 for r in reasons or []:
-                    field = _field_named(r)
+                    field = (sheets.field_of_reason(r, rules) if rules else None) or _field_named(r)
                     if field == "form":
                         form_reasons.append(r)
                     else:
-                        errors.setdefault(field, r)
+                        errors[field] = f"{errors[field]}; {r}" if field in errors else r
             except ApiProblem as err:
                 problem = err.detail
             else:

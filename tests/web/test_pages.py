@@ -333,3 +333,25 @@ def test_bulk_shows_nothing_of_dossiers_outside_the_territory(api):
     sign_in(api, api.world.actor("ubnd", "other"))
     page = api.client.get(f"/bulk?id={d['id']}").text
     assert "Thôn An Phú" not in page and f'value="{d["id"]}"' not in page
+
+
+def test_a_session_that_ended_mid_form_signs_in_again_and_refills_the_form(api):
+    d = walk(api, "KDC", State.SELF_SCORED)
+    reviewer = api.world.actor("commune_reviewer")
+    sign_in(api, reviewer)
+    page = api.client.get(f"/dossiers/{d['id']}").text
+    fields = action_form(page, "return_for_revision")
+    api.client.cookies.delete(COOKIE)  # the session is gone (expired, or signed out elsewhere)
+    r = api.client.post(
+        f"/dossiers/{d['id']}/events/return_for_revision",
+        data={**fields, "reason": "Bổ sung biên bản họp dân"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/login?next=%2Fdossiers%2F{d['id']}"
+    sign_in(api, reviewer, f"/dossiers/{d['id']}")
+    back = api.client.get(f"/dossiers/{d['id']}").text
+    assert 'data-testid="restored"' in back
+    assert ">Bổ sung biên bản họp dân</textarea>" in back
+    # Read once: the next visit starts clean.
+    assert "Bổ sung biên bản họp dân" not in api.client.get(f"/dossiers/{d['id']}").text
