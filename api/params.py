@@ -83,6 +83,13 @@ class DossierQuery(QueryModel):
             "inbox: dossiers waiting in a step the caller owns, soonest due first"
         ),
     )
+    acted_by_me: bool = Field(
+        False,
+        description=(
+            "Hồ sơ tôi đã xử lý, mới nhất trước / the dossiers the caller moved, newest "
+            "first (with awaiting_me, the inbox wins)"
+        ),
+    )
     limit: int = _limit()
     cursor: str | None = _cursor()
 

@@ -209,7 +209,11 @@ class AuditEvent(SQLModel, table=True):
     """Append-only: one row per accepted event, chained by hash per dossier."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("dossier_id", "seq", name="uq_audit_dossier_seq"),)
+    __table_args__ = (
+        UniqueConstraint("dossier_id", "seq", name="uq_audit_dossier_seq"),
+        # The pages' archive ("what I acted on"): one more index entry per accepted event.
+        Index("ix_audit_actor_dossier", "actor_id", "dossier_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dossier_id: int = Field(foreign_key="dossier.id")

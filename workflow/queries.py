@@ -21,11 +21,12 @@ from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow.actors import Actor
 from workflow.engine import load, place_of
 from workflow.errors import InvalidInput, no_dossier, no_unit
-from workflow.models import Dossier, Unit, table_of
+from workflow.models import AuditEvent, Dossier, Unit, table_of
 from workflow.prepared import Prepared
 
 dossier_table = table_of(Dossier)
 unit_table = table_of(Unit)
+audit_table = table_of(AuditEvent)
 OPEN_STATES = tuple(s.value for s in STEP_OF_STATE)
 MAX_LIMIT = 200
 # Dossiers without a deadline sort after every dated one in the inbox.
@@ -42,6 +43,7 @@ class DossierFilter:
     unit_id: int | None = None
     overdue: bool | None = None
     awaiting_me: bool = False
+    acted_by: int | None = None  # the archive: dossiers this user moved, newest first
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -149,6 +151,13 @@ def dossier_query(
         if after:
             where.append(tuple_(due, c.id) > tuple_(after[0], after[1]))
         q = q.where(*where).order_by(due, c.id)
+    elif f.acted_by is not None:
+        a = audit_table.c
+        where.append(c.id.in_(select(a.dossier_id).where(a.actor_id == f.acted_by)))
+        after = decode_cursor(cursor, (int,))
+        if after:
+            where.append(c.id < after[0])
+        q = q.where(*where).order_by(c.id.desc())
     else:
         after = decode_cursor(cursor, (int,))
         if after:

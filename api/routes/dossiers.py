@@ -125,6 +125,7 @@ def list_dossiers(
         year=q.year,
         overdue=q.overdue,
         awaiting_me=q.awaiting_me,
+        acted_by=actor.id if q.acted_by_me else None,
     )
     now = datetime.now(UTC)
     rows, next_cursor = queries.list_dossiers(

@@ -18,7 +18,7 @@ from workflow import outbox, queries
 from workflow.actors import Actor
 from workflow.errors import InvalidInput
 
-TABS = ("awaiting", "territory")
+TABS = ("awaiting", "territory", "archive")
 PAGE_SIZE = 25
 NOTICES_SHOWN = 5
 
@@ -75,6 +75,7 @@ def inbox_page(conn: Connection, actor: Actor, form: InboxForm, now: datetime) -
         year=form.year,
         overdue=form.overdue,
         awaiting_me=form.tab == "awaiting",
+        acted_by=actor.id if form.tab == "archive" else None,
     )
     try:
         rows, next_cursor = queries.list_dossiers(

@@ -355,3 +355,17 @@ def test_a_session_that_ended_mid_form_signs_in_again_and_refills_the_form(api):
     assert ">Bổ sung biên bản họp dân</textarea>" in back
     # Read once: the next visit starts clean.
     assert "Bổ sung biên bản họp dân" not in api.client.get(f"/dossiers/{d['id']}").text
+
+
+def test_the_archive_tab_lists_what_i_acted_on_newest_first(api):
+    reviewer = api.world.actor("commune_reviewer")
+    first = walk(api, "KDC", State.COMMUNE_REVIEWED)  # the reviewer approved it
+    second = walk(api, "CQ_commune", State.COMMUNE_REVIEWED)
+    untouched = walk(api, "DN", State.SELF_SCORED)  # nobody of the commune acted yet
+    sign_in(api, reviewer)
+    archive = api.client.get("/?tab=archive").text
+    found = re.findall(r'href="/dossiers/(\d+)"', archive)
+    assert found.index(str(second["id"])) < found.index(str(first["id"]))
+    assert str(untouched["id"]) not in found
+    r = api.client.get("/api/v1/dossiers?acted_by_me=true", headers=api.auth(reviewer))
+    assert [d["id"] for d in r.json()["items"]][:2] == [second["id"], first["id"]]
