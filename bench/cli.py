@@ -140,3 +140,15 @@ def floor(
     from bench import floor
 
     _print(lambda: floor.run(db=_db(db), dossiers=dossiers, database=database))
+
+
+@bench_app.command("pages")
+def pages(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    dossiers: int = typer.Option(10_000, "--dossiers", help="dossiers loaded for the inbox"),
+    database: str = typer.Option(None, "--database", help=DATABASE_HELP),
+) -> None:
+    """Server time of every role's pages on the demo, then of the inbox at N dossiers."""
+    from bench import pages as page_bench
+
+    _print(lambda: page_bench.run(db=_db(db), dossiers=dossiers, database=database))

@@ -73,3 +73,22 @@ def test_a_process_that_used_another_database_still_judges_by_the_scratch_ones_r
             rulesets.in_force(conn, lifecycle.PROVINCE, 2026, subject)
     result = lifecycle.run(db=DB, dossiers=6, connections=3, processes=3)
     assert result["operations"] == 6 * 5
+
+
+@pytest.mark.slow
+def test_pages_times_every_roles_pages_and_the_loaded_inbox(tmp_path):
+    from bench import pages
+
+    with scratch_database("test_bench_pages", tmp_path) as url:
+        result = pages.run(db=DB, dossiers=20, database=url)
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            dossiers = conn.execute(select(func.count()).select_from(Dossier.__table__))
+            count = dossiers.scalar_one()
+        engine.dispose()
+    roles = {p["role"] for p in result["demo"]}
+    assert {"unit", "commune_reviewer", "police", "ubnd", "province_admin"} <= roles
+    assert any(p["path"] == "/dashboard" for p in result["demo"])
+    assert all(p["max_ms"] >= p["p50_ms"] > 0 for p in result["demo"] + result["inbox_at_scale"])
+    assert result["floor_healthz"]["p50_ms"] > 0
+    assert count >= 20  # the demo's dossiers and the 20 loaded through the write path
