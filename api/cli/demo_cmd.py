@@ -25,7 +25,10 @@ def demo_cmd(
         f"Demo seeded: {result['province']}, year {result['year']}, "
         f"{len(result['dossiers'])} dossiers."
     )
-    typer.echo("Log in with a token as: curl -H 'Authorization: Bearer <token>' ...")
+    typer.echo(
+        "Sign in at http://127.0.0.1:8000/ with one of these tokens, or call the API with "
+        "curl -H 'Authorization: Bearer <token>' ..."
+    )
     for u in result["users"]:
         typer.echo(f"  {u['role']:<17} {u['name'][:45]:<45} {u['token']}")
     typer.echo(

@@ -27,6 +27,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "sso": ("Đăng nhập một lần", "Single sign-on"),
     "inbox": ("Việc chờ tôi xử lý", "Awaiting me"),
     "territory": ("Hồ sơ trong địa bàn", "My territory"),
+    "archive": ("Hồ sơ tôi đã xử lý", "What I acted on"),
     "unit": ("Đơn vị", "Unit"),
     "subject_type": ("Loại đối tượng", "Subject type"),
     "commune": ("Mã xã", "Commune"),

@@ -7,7 +7,9 @@ refusal's reasons, meet another session's change, switch language, and work at p
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from datetime import date
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from states import examples
@@ -56,7 +59,21 @@ def site(tmp_path_factory) -> Iterator[dict]:
             "police": user("--name", "Anh Minh (CA)", "--role", "police", "--territory", str(WARD)),
             "ubnd": user("--name", "Ông Hùng (UBND)", "--role", "ubnd", "--territory", str(WARD)),
         }
-        yield {"base": base, "env": env, "tokens": tokens, "user": user}
+        yield {
+            "base": base,
+            "env": env,
+            "tokens": tokens,
+            "user": user,
+            "demo": demo_users((where / "log").read_text()),
+        }
+
+
+def demo_users(log: str) -> list[tuple[str, str, str]]:
+    """(role, name, token) of each user `dossier run` printed when it seeded the demo."""
+    block = log.split("Sign in", 1)[1].split("Try:", 1)[0]
+    found = re.findall(r"^  (\w+)\s+(.+?)\s+(\S{20,})$", block, re.M)
+    assert found, log
+    return found
 
 
 def _api(site: dict, token: str, method: str, path: str, **kw) -> dict:
@@ -70,8 +87,8 @@ def _api(site: dict, token: str, method: str, path: str, **kw) -> dict:
     return r.json()
 
 
-def self_scored_dossier(site: dict, name: str) -> int:
-    """A unit and its dossier up to the commune's review, made through the API by the unit."""
+def registered_dossier(site: dict, name: str) -> tuple[int, str]:
+    """A unit, its representative's token and its registered dossier, made through the API."""
     unit = _api(
         site,
         site["tokens"]["admin"],
@@ -88,15 +105,38 @@ def self_scored_dossier(site: dict, name: str) -> int:
         "/api/v1/dossiers",
         json={"unit_id": unit["id"], "year": year, **examples.registration_payload("KDC")},
     )
+    return d["id"], rep
+
+
+def self_scored_dossier(site: dict, name: str) -> int:
+    """A unit and its dossier up to the commune's review, made through the API by the unit."""
+    dossier_id, rep = registered_dossier(site, name)
+    d = _api(site, rep, "GET", f"/api/v1/dossiers/{dossier_id}")
     d = _api(
         site,
         rep,
         "POST",
-        f"/api/v1/dossiers/{d['id']}/events/submit_self_score",
+        f"/api/v1/dossiers/{dossier_id}/events/submit_self_score",
         json=examples.submit_payload("KDC"),
         headers={"If-Match": f'"{d["version"]}"'},
     )
     return d["id"]
+
+
+def verified_dossier(site: dict, name: str) -> int:
+    """A dossier at the UBND's decision, moved there through the API."""
+    dossier_id = self_scored_dossier(site, name)
+    for role, event in (("reviewer", "commune_approve"), ("police", "police_verify")):
+        d = _api(site, site["tokens"][role], "GET", f"/api/v1/dossiers/{dossier_id}")
+        _api(
+            site,
+            site["tokens"][role],
+            "POST",
+            f"/api/v1/dossiers/{dossier_id}/events/{event}",
+            json={},
+            headers={"If-Match": f'"{d["version"]}"'},
+        )
+    return dossier_id
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +177,35 @@ def shot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
+def fill_self_assessment(page: Page, subject: str) -> None:
+    """Tick and type the example self-assessment and papers, as the unit's person would."""
+    body = examples.submit_payload(subject)
+    form = page.locator('form[data-event="submit_self_score"]')
+    for cid, answer in body["assessment"]["answers"].items():
+        if "numerator" in answer:
+            form.locator(f'input[name="a.{cid}.numerator"]').fill(str(answer["numerator"]))
+            form.locator(f'input[name="a.{cid}.denominator"]').fill(str(answer["denominator"]))
+        else:
+            yes = answer.get("met", answer.get("happened"))
+            form.locator(f"#submit_self_score-a-{cid}-{'yes' if yes else 'no'}").check()
+    for item, points in (body.get("scores") or {}).items():
+        field = form.locator(f'input[name="s.{item}"]')
+        if field.count():
+            field.fill(str(points))
+    for pid, paper in body["papers"].items():
+        form.locator(f'input[name="p.{pid}.ref"]').fill(paper["ref"])
+
+
 def test_a_dossier_goes_to_recognition_through_the_buttons(site, browser):
-    dossier_id = self_scored_dossier(site, "Thôn Hòa Bình")
+    dossier_id, rep = registered_dossier(site, "Thôn Hòa Bình")
+    unit = Watched(browser, site)
+    page = unit.sign_in(rep, f"/dossiers/{dossier_id}")
+    fill_self_assessment(page, "KDC")
+    shot(page, "self-assessment")
+    page.locator('form[data-event="submit_self_score"] button[type="submit"]').click()
+    expect(page.get_by_test_id("state")).to_have_text("Đã tự chấm điểm")
+    unit.close()
+
     reviewer = Watched(browser, site)
     page = reviewer.sign_in(site["tokens"]["reviewer"], f"/dossiers/{dossier_id}")
     # Signing in brought the reviewer back to the page asked for.
@@ -175,7 +242,13 @@ def test_a_dossier_goes_to_recognition_through_the_buttons(site, browser):
     shot(page, "recognised")
     ubnd.close()
     trail = _api(site, site["tokens"]["ubnd"], "GET", f"/api/v1/dossiers/{dossier_id}/audit")
-    assert [e["event"] for e in trail][-3:] == ["commune_approve", "police_verify", "recognise"]
+    assert [e["event"] for e in trail] == [
+        "register",
+        "submit_self_score",
+        "commune_approve",
+        "police_verify",
+        "recognise",
+    ]
 
 
 def test_a_stale_page_says_who_acted_first(site, browser):
@@ -199,17 +272,7 @@ def test_a_stale_page_says_who_acted_first(site, browser):
 
 
 def test_a_bad_date_is_named_beside_its_field_and_the_number_is_kept(site, browser):
-    dossier_id = self_scored_dossier(site, "Thôn Phú Thọ")
-    for role, event in (("reviewer", "commune_approve"), ("police", "police_verify")):
-        d = _api(site, site["tokens"][role], "GET", f"/api/v1/dossiers/{dossier_id}")
-        _api(
-            site,
-            site["tokens"][role],
-            "POST",
-            f"/api/v1/dossiers/{dossier_id}/events/{event}",
-            json={},
-            headers={"If-Match": f'"{d["version"]}"'},
-        )
+    dossier_id = verified_dossier(site, "Thôn Phú Thọ")
     ubnd = Watched(browser, site)
     page = ubnd.sign_in(site["tokens"]["ubnd"], f"/dossiers/{dossier_id}")
     form = page.locator('form[data-event="recognise"]')
@@ -239,3 +302,73 @@ def test_english_on_request_and_the_inbox_at_phone_width(site, browser):
     page.get_by_role("link", name="Tiếng Việt").click()  # back in Vietnamese, on the same page
     expect(page.get_by_role("heading", level=1)).to_contain_text("Hồ sơ")
     phone.close()
+
+
+def test_every_role_of_the_demo_signs_in_and_sees_its_own_pages(site, browser):
+    seen = set()
+    for role, name, token in site["demo"]:
+        if role in seen:
+            continue
+        seen.add(role)
+        person = Watched(browser, site)
+        page = person.sign_in(token)
+        expect(page.get_by_test_id("who")).to_contain_text(name[:20])
+        expect(page.get_by_role("heading", level=1)).to_have_text("Việc chờ tôi xử lý")
+        offers_dashboard = page.get_by_role("link", name="Bảng theo dõi").count() > 0
+        assert offers_dashboard == (role != "unit"), role
+        if role == "province_admin":
+            page.get_by_role("link", name="Quản trị").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Người dùng")
+        person.close()
+    assert {"unit", "commune_reviewer", "police", "ubnd", "province_admin"} <= seen
+
+
+def test_a_ubnd_officer_recognises_several_dossiers_with_one_decision(site, browser):
+    ids = [verified_dossier(site, f"Thôn Bulk {n}") for n in (1, 2)]
+    ubnd = Watched(browser, site)
+    page = ubnd.sign_in(site["tokens"]["ubnd"])
+    for dossier_id in ids:
+        page.locator(f"#pick-{dossier_id}").check()
+    page.get_by_role("button", name="Quyết định cho các hồ sơ đã chọn").click()
+    form = page.locator('form[data-event="recognise"]')
+    form.get_by_label("Số quyết định").fill("20/QĐ-UBND")
+    form.get_by_label("Ngày quyết định").fill(date.today().isoformat())
+    form.locator('button[type="submit"]').click()
+    for dossier_id in ids:
+        expect(page.locator(f'li[data-result="{dossier_id}"]')).to_have_class("ok")
+    shot(page, "bulk")
+    ubnd.close()
+    for dossier_id in ids:
+        d = _api(site, site["tokens"]["ubnd"], "GET", f"/api/v1/dossiers/{dossier_id}")
+        assert (d["state"], d["decision_no"]) == ("recognised", "20/QĐ-UBND")
+
+
+def test_the_dashboard_downloads_the_report_as_a_workbook(site, browser):
+    admin = Watched(browser, site)
+    page = admin.sign_in(site["tokens"]["admin"], "/dashboard")
+    expect(page.locator("svg.diagram")).to_be_visible()
+    shot(page, "dashboard")
+    with page.expect_download() as download:
+        page.get_by_test_id("xlsx").click()
+    path = download.value.path()
+    book = load_workbook(io.BytesIO(Path(path).read_bytes()))
+    assert book.sheetnames
+    admin.close()
+
+
+def test_an_administrator_creates_a_user_who_signs_in_with_the_token_shown_once(site, browser):
+    admin = Watched(browser, site)
+    page = admin.sign_in(site["tokens"]["admin"], "/admin/users")
+    page.get_by_text("Tạo người dùng").click()
+    form = page.locator('form[action="/admin/users"][method="post"]')
+    form.get_by_label("Họ tên").fill("Phạm Thu Hà")
+    form.get_by_label("Vai trò", exact=True).select_option("police")
+    form.get_by_label("Địa bàn (mã tỉnh hoặc xã)").fill(str(WARD))
+    form.get_by_role("button", name="Tạo", exact=True).click()
+    token = page.get_by_test_id("token").locator("code").inner_text()
+    shot(page, "admin-users")
+    admin.close()
+    newcomer = Watched(browser, site)
+    page = newcomer.sign_in(token)
+    expect(page.get_by_test_id("who")).to_contain_text("Phạm Thu Hà")
+    newcomer.close()
