@@ -180,6 +180,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Đã điền lại những gì bạn nhập trước khi phiên đăng nhập hết hạn; hãy kiểm tra rồi gửi",
         "What you typed before your session ended is filled in again: check it and send",
     ),
+    "seat_empty": (
+        "Chưa có ai giữ vị trí này: thông báo không đến được ai",
+        "Nobody holds this seat: its notices reach no one",
+    ),
     "signed_out": (
         "Phiên đăng nhập đã hết, hãy đăng nhập lại",
         "Your session ended: sign in again",

@@ -26,15 +26,17 @@ from api.web import bulk, sheets
 from api.web.frame import DRAFT_COOKIE, field_errors, page, page_actor, take_draft
 from api.web.i18n import LANG_COOKIE, LANGS
 from api.web.inbox import InboxForm, inbox_page
-from states.lifecycle import EVENT_OF, STATE_OF, TRANSITION_BY_EVENT, Event, State
+from states.authority import Level
+from states.lifecycle import EVENT_OF, STATE_OF, TRANSITION_BY_EVENT, Event, Role, State
 from states.subjects import SubjectType
-from workflow import audit, outbox, queries, rulesets
+from workflow import audit, outbox, queries, recipients, rulesets
 from workflow import engine as wf
 from workflow.actors import Actor
 from workflow.assessment_view import side_by_side
 from workflow.db import read_connection, write_transaction
 from workflow.errors import NotFound, VersionConflict, WorkflowError
 from workflow.guards import REQUIRED_FIELD_REASONS, RETURN_GUIDANCE, commune_unit_counts
+from workflow.recipients import Target
 from workflow.sessions import end_session, start_session
 from workflow.settings import get_settings
 from workflow.users import UNKNOWN_TOKEN, authenticate, token_refusal
@@ -235,6 +237,7 @@ def _dossier_view(actor: Actor, dossier_id: int) -> dict[str, Any]:
         trail = audit.trail(conn, dossier_id)
         _, findings = audit.verify(conn, dossier_id)
         actions = wf.actions_for(conn, row, actor, rules, now)
+        holders = _holders(conn, row, dossier.get("step"))
         counts = commune_unit_counts(conn, row) if row["subject_type"] == "XA" else None
         assessment = side_by_side(row, rules, counts)
     state = STATE_OF[row["state"]]
@@ -251,6 +254,7 @@ def _dossier_view(actor: Actor, dossier_id: int) -> dict[str, Any]:
         a["api_only"] = not a["long"] and any(f not in FORM_FIELDS for f in a["requires"])
     return {
         "dossier": dossier,
+        "holders": holders,
         "assessment": assessment,
         "sections": sheets.form_sections(rules),
         "papers": _papers(trail),
@@ -260,6 +264,21 @@ def _dossier_view(actor: Actor, dossier_id: int) -> dict[str, Any]:
         # Events that cannot apply in this state are noise; the others say why not.
         "refused": [a for a in actions if not a["allowed"] and a["applies"]],
     }
+
+
+def _holders(conn: Any, row: dict[str, Any], step: dict[str, Any] | None) -> list[str] | None:
+    """The names of the people who hold the open step now (None when no step is open)."""
+    if step is None:
+        return None
+    level = Level(step["level"])
+    target = Target(
+        Role(step["role"]),
+        level,
+        row["province_code"],
+        row["commune_code"] if level is Level.COMMUNE else None,
+        row["unit_id"] if level is Level.UNIT else None,
+    )
+    return [h["name"] for h in recipients.holders(conn, target)]
 
 
 def _papers(trail: list[dict[str, Any]]) -> dict[str, Any]:

@@ -369,3 +369,12 @@ def test_the_archive_tab_lists_what_i_acted_on_newest_first(api):
     assert str(untouched["id"]) not in found
     r = api.client.get("/api/v1/dossiers?acted_by_me=true", headers=api.auth(reviewer))
     assert [d["id"] for d in r.json()["items"]][:2] == [second["id"], first["id"]]
+
+
+def test_the_dossier_page_names_who_holds_its_step(api):
+    d = walk(api, "KDC", State.SELF_SCORED)  # the commune reviewer's step
+    sign_in(api, api.world.actor("commune_reviewer"))
+    page = api.client.get(f"/dossiers/{d['id']}").text
+    held = re.search(r'data-testid="holders">(.*?)</dd>', page, re.S).group(1)
+    assert api.world.actor("commune_reviewer").name in held
+    assert api.world.actor("commune_reviewer", "other").name not in held
