@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from api.routes.session import local_path
-from api.web.i18n import Words, answer, lang_of, local_day, local_time, percent
+from api.web.i18n import Words, answer, lang_of, local_day, local_time, percent, place_name
 from states.lifecycle import Event, Role
 from workflow.actors import Actor
 from workflow.sessions import SessionRefused, resolve_session
@@ -25,6 +25,7 @@ templates.env.filters["local_time"] = local_time
 templates.env.filters["local_day"] = local_day
 templates.env.filters["answer"] = answer
 templates.env.globals["pct"] = percent
+templates.env.globals["place_name"] = place_name
 
 # Scripts and styles from this server only, no inline script; htmx's own indicator style is off
 # (htmx.config.includeIndicatorStyles, set in a meta tag) so no inline style is needed either.

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from starlette.requests import Request
 
+from states import territory
 from states.calendar import LOCAL
 from states.lifecycle import EVENT_LABELS, ROLE_LABELS, STATE_LABELS, Event, Role, State
 from states.subjects import SUBJECT_LABELS, SubjectType
@@ -215,6 +216,12 @@ def local_day(value: date | str | None) -> str:
     if isinstance(value, datetime):  # a deadline: the local day it falls on
         value = value.astimezone(LOCAL).date() if value.tzinfo else value.date()
     return value.strftime("%d/%m/%Y")
+
+
+def place_name(code: int, kind: str) -> str:
+    """A commune or province as its officials name it, its code beside it."""
+    place = territory.commune(code) if kind == "commune" else territory.province(code)
+    return f"{place.name} ({code})" if place else str(code)
 
 
 def percent(rate: float | None) -> str:
