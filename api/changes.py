@@ -18,6 +18,7 @@ from api.present import etag, render
 from states.lifecycle import Event
 from workflow import engine as wf
 from workflow.actors import Actor
+from workflow.db import compare_and_set_connection, get_engine, is_sqlite, joined
 from workflow.registration import register
 
 
@@ -67,6 +68,11 @@ def fire_event(
         metrics.count_event(event.value)
         return Reply(200, render(conn, row), etag(row["version"]))
 
+    if idempotency_key is None and not is_sqlite(get_engine()):
+        # The move is one statement on PostgreSQL (workflow.db.compare_and_set_connection);
+        # with a key, the key's record must commit with it, so a transaction holds both.
+        with compare_and_set_connection() as conn, joined(conn):
+            return change(conn)
     fp = ""
     if idempotency_key is not None:
         path = f"/api/v1/dossiers/{dossier_id}/events/{event.value}"

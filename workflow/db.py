@@ -251,6 +251,21 @@ def read_connection(engine: Engine | None = None) -> Iterator[Connection]:
 
 
 @contextmanager
+def compare_and_set_connection(engine: Engine | None = None) -> Iterator[Connection]:
+    """PostgreSQL, a move without an Idempotency-Key: no transaction around it. The dossier is
+    read unlocked and its move written by one statement that changes the row only if it is
+    still at the version read (the UPDATE, the audit and the message INSERTs in one CTE, atomic
+    on its own): two round trips where BEGIN, a locked read, the write and COMMIT take four."""
+    engine = engine or get_engine()
+    with engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def is_autocommit(conn: Connection) -> bool:
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+@contextmanager
 def _current(var: ContextVar[Connection | None], conn: Connection) -> Iterator[Connection]:
     token = var.set(conn)
     try:

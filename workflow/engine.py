@@ -35,7 +35,7 @@ from states.rulesets import RuleSet
 from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow import audit, effects, outbox, rulesets
 from workflow.actors import Actor
-from workflow.db import is_sqlite, read_connection, write_transaction
+from workflow.db import is_autocommit, is_sqlite, read_connection, write_transaction
 from workflow.errors import (
     Forbidden,
     GuardFailed,
@@ -171,7 +171,10 @@ def place_of(dossier: dict[str, Any]) -> Place:
 
 
 def _lock(conn: Connection, dossier_id: int) -> dict[str, Any]:
-    row = _READ_LOCKED[conn.dialect.name].first(conn, {"dossier_id": dossier_id})
+    # Outside a transaction (compare-and-set) a lock would end with the read: read unlocked,
+    # and let the write's version check refuse a move that lost the race.
+    dialect = "sqlite" if is_autocommit(conn) else conn.dialect.name
+    row = _READ_LOCKED[dialect].first(conn, {"dossier_id": dossier_id})
     if row is None:
         raise NotFound(f"Không có hồ sơ số {dossier_id} / there is no dossier {dossier_id}")
     return row
