@@ -24,6 +24,7 @@ from api.user_schemas import (
 from states import territory
 from states.lifecycle import ROLE_LABELS, Role
 from workflow import queries, user_trail, users
+from workflow.actors import Actor
 from workflow.db import read_connection
 from workflow.tokens import aware
 
@@ -69,6 +70,21 @@ def user_out(record: dict[str, Any]) -> dict[str, Any]:
         "territory_label": _territory_label(record, unit),
     }
     return UserOut.model_validate(out).model_dump(mode="json")
+
+
+def create_from(body: UserIn, by: Actor, request_id: str | None) -> tuple[Actor, str]:
+    """Create the user a validated body describes (the API's route and the admin page)."""
+    return users.create_user(
+        name=body.name,
+        role=body.role,
+        territory_code=body.territory,
+        unit_id=body.unit_id,
+        email=body.email,
+        phone=body.phone,
+        notify_mode=body.notify_mode,
+        by=by,
+        request_id=request_id,
+    )
 
 
 @router.get(
@@ -117,17 +133,7 @@ def list_users(actor: CurrentActor, q: Annotated[UserQuery, Query()]) -> dict[st
 def create_user(actor: CurrentActor, body: UserIn, request: Request):
     """A province administrator creates a user of its province; the answer carries the token,
     shown this once and stored only as a hash."""
-    created, token = users.create_user(
-        name=body.name,
-        role=body.role,
-        territory_code=body.territory,
-        unit_id=body.unit_id,
-        email=body.email,
-        phone=body.phone,
-        notify_mode=body.notify_mode,
-        by=actor,
-        request_id=request_id(request),
-    )
+    created, token = create_from(body, actor, request_id(request))
     assert created.id is not None
     out = {**user_out(users.get_user(created.id)), "token": token}
     return JSONResponse(

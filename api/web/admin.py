@@ -12,8 +12,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from api.routes.users import create_from
 from api.schemas import UnitIn, UnitPatch
 from api.user_schemas import UserIn
+from api.web.forms import PageId, filled, typed_of
 from api.web.frame import field_errors, page, page_actor
 from states.lifecycle import Role
 from states.subjects import UNIT_KINDS, SubjectType
@@ -109,23 +111,13 @@ def users_page(request: Request) -> HTMLResponse:
 async def create_user(request: Request) -> HTMLResponse:
     actor = page_actor(request)
     form = await request.form()
-    typed = {f: str(form.get(f) or "").strip() for f in USER_FIELDS}
+    typed = typed_of(form, USER_FIELDS)
     try:
-        body = UserIn.model_validate({k: v for k, v in typed.items() if v})
+        body = UserIn.model_validate(filled(typed))
     except ValidationError as err:
         return _users_page(request, actor, typed=typed, errors=field_errors(err))
     try:
-        created, token = users.create_user(
-            name=body.name,
-            role=body.role,
-            territory_code=body.territory,
-            unit_id=body.unit_id,
-            email=body.email,
-            phone=body.phone,
-            notify_mode=body.notify_mode,
-            by=actor,
-            request_id=request.headers.get("x-request-id"),
-        )
+        created, token = create_from(body, actor, request.headers.get("x-request-id"))
     except WorkflowError as err:
         errors = _refusal_fields(err, USER_FIELD_WORDS)
         return _users_page(request, actor, typed=typed, errors=errors)
@@ -133,7 +125,7 @@ async def create_user(request: Request) -> HTMLResponse:
 
 
 @router.post("/users/{user_id}/{change}", response_class=HTMLResponse)
-def change_user(request: Request, user_id: int, change: str) -> Response:
+def change_user(request: Request, user_id: PageId, change: str) -> Response:
     actor = page_actor(request)
     request_id = request.headers.get("x-request-id")
     try:
@@ -145,7 +137,11 @@ def change_user(request: Request, user_id: int, change: str) -> Response:
             record, token = users.rotate_token(user_id, by=actor, request_id=request_id)
             return _users_page(request, actor, token_for=record["name"], token=token)
         else:
-            return _users_page(request, actor, errors={"form": f"'{change[:40]}'?"})
+            detail = (
+                f"Không có thao tác '{change[:40]}' / there is no action '{change[:40]}': "
+                "deactivate, reactivate or rotate"
+            )
+            return page(request, "not_found.html", 404, actor=actor, detail=detail)
     except WorkflowError as err:
         return _users_page(request, actor, errors={"form": err.detail})
     return RedirectResponse(f"/admin/users?done={change}", status_code=303)
@@ -205,9 +201,9 @@ def units_page(request: Request) -> HTMLResponse:
 async def create_unit(request: Request) -> Response:
     actor = page_actor(request)
     form = await request.form()
-    typed = {f: str(form.get(f) or "").strip() for f in UNIT_FIELDS}
+    typed = typed_of(form, UNIT_FIELDS)
     try:
-        body = UnitIn.model_validate({k: v for k, v in typed.items() if v})
+        body = UnitIn.model_validate(filled(typed))
     except ValidationError as err:
         return _units_page(request, actor, typed=typed, errors=field_errors(err))
     try:
@@ -234,7 +230,7 @@ def _unit_page(request: Request, actor: Actor, unit: dict[str, Any], **ctx: Any)
 
 
 @router.get("/units/{unit_id}", response_class=HTMLResponse)
-def unit_page(request: Request, unit_id: int) -> HTMLResponse:
+def unit_page(request: Request, unit_id: PageId) -> HTMLResponse:
     actor = page_actor(request)
     try:
         with read_connection() as conn:
@@ -245,14 +241,15 @@ def unit_page(request: Request, unit_id: int) -> HTMLResponse:
 
 
 @router.post("/units/{unit_id}", response_class=HTMLResponse)
-async def edit_unit(request: Request, unit_id: int) -> Response:
+async def edit_unit(request: Request, unit_id: PageId) -> Response:
     actor = page_actor(request)
     form = await request.form()
-    typed = {f: str(form.get(f) or "").strip() for f in ("name", "kind")}
+    typed = typed_of(form, ("name", "kind"))
     try:
         with read_connection() as conn:
             unit = queries.readable_unit(conn, actor, unit_id)
-        body = UnitPatch.model_validate({k: v for k, v in typed.items() if v})
+        # Both fields are sent as typed: a name cleared is refused beside it, not ignored.
+        body = UnitPatch.model_validate(typed)
         units.update_unit(unit_id, name=body.name, kind=body.kind, actor=actor)
     except NotFound as err:
         return page(request, "not_found.html", 404, actor=actor, detail=err.detail)

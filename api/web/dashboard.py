@@ -11,10 +11,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field
 
+from api.schemas import MAX_ID
 from api.web.charts import rate_chart, state_bar
 from api.web.diagram import lifecycle_layout
+from api.web.forms import FilterForm
 from api.web.frame import page, page_actor
 from states.calendar import local_date
 from states.lifecycle import TRANSITIONS, State
@@ -24,34 +26,20 @@ from workflow.errors import Forbidden, InvalidInput
 router = APIRouter(include_in_schema=False)
 
 
-class DashboardForm(BaseModel):
+class DashboardForm(FilterForm):
     """The dashboard's filters as its form sends them; an empty field means the default."""
 
-    model_config = ConfigDict(extra="ignore")
-
     year: int | None = Field(None, ge=2020, le=2100)
-    commune: int | None = Field(None, gt=0, le=2**31 - 1)
+    commune: int | None = Field(None, gt=0, le=MAX_ID)
     # A province has hundreds of communes; by default only those with units are drawn.
     hide_empty: bool = True
-    errors: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("year", "commune", mode="before")
-    @classmethod
-    def _empty_is_default(cls, value: Any) -> Any:
-        return None if value == "" else value
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> DashboardForm:
         raw: dict[str, Any] = {k: params.get(k) for k in ("year", "commune") if k in params}
         if "filtered" in params:  # the form was sent: an unticked box sends nothing
             raw["hide_empty"] = params.get("hide_empty") == "1"
-        try:
-            return cls.model_validate(raw)
-        except ValidationError as err:
-            bad = {str(e["loc"][0]): e["msg"] for e in err.errors() if e["loc"]}
-            form = cls.model_validate({k: v for k, v in raw.items() if k not in bad})
-            form.errors = {k: f"Giá trị không hợp lệ / {m}" for k, m in bad.items()}
-            return form
+        return cls.lenient(raw)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

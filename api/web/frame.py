@@ -38,7 +38,7 @@ ROLE_VALUES = frozenset(r.value for r in Role)
 
 
 DRAFT_COOKIE = "draft"
-DRAFT_MAX = 3000  # bytes of JSON: a cookie holds about 4 KB with its name and attributes
+DRAFT_MAX = 3800  # a cookie holds about 4 KB with its name and attributes
 
 
 class SignInNeeded(Exception):
@@ -57,12 +57,12 @@ def sign_in_redirect(request: Request, err: SignInNeeded) -> RedirectResponse:
     query = {"next": err.next_path, **({"why": err.why} if err.why else {})}
     response = RedirectResponse(f"/login?{urlencode(query)}", status_code=303)
     if err.draft:
-        text = json.dumps(err.draft, ensure_ascii=False)
-        if len(text.encode()) <= DRAFT_MAX:
+        text = quote(json.dumps(err.draft, ensure_ascii=False))
+        if len(text) <= DRAFT_MAX:  # the quoted text is what the browser must store
             # Only for the page the form was on, gone after half an hour or its first read.
             response.set_cookie(
                 DRAFT_COOKIE,
-                quote(text),
+                text,
                 max_age=1800,
                 path=urlsplit(err.next_path).path,
                 httponly=True,

@@ -185,6 +185,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Chưa có ai giữ vị trí này: thông báo không đến được ai",
         "Nobody holds this seat: its notices reach no one",
     ),
+    "bulk_all_done": (
+        "Mọi hồ sơ đã chọn đều đã được xử lý.",
+        "Every dossier selected was decided.",
+    ),
     "signed_out": (
         "Phiên đăng nhập đã hết, hãy đăng nhập lại",
         "Your session ended: sign in again",

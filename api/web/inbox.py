@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field
 from sqlalchemy import Connection
 
 from api.present import summary_out
+from api.schemas import MAX_ID
+from api.web.forms import FilterForm
 from states.calendar import local_date, working_days_between
 from states.lifecycle import State
 from states.subjects import SubjectType
@@ -23,35 +25,21 @@ PAGE_SIZE = 25
 NOTICES_SHOWN = 5
 
 
-class InboxForm(BaseModel):
-    """The filters as the page's form sends them: an empty field means "any"."""
-
-    model_config = ConfigDict(extra="ignore")
+class InboxForm(FilterForm):
+    """The inbox's filters as its form sends them."""
 
     tab: str = "awaiting"
     state: State | None = None
     subject_type: SubjectType | None = None
-    commune: int | None = Field(None, gt=0, le=2**31 - 1)
+    commune: int | None = Field(None, gt=0, le=MAX_ID)
     year: int | None = Field(None, ge=2020, le=2100)
     overdue: bool | None = None
     cursor: str | None = Field(None, max_length=200)
-    errors: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _empty_is_any(cls, value: Any) -> Any:
-        return None if value == "" else value
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> InboxForm:
         raw = {k: params.get(k) for k in cls.model_fields if k != "errors" and k in params}
-        try:
-            form = cls.model_validate(raw)
-        except ValidationError as err:
-            # Keep what was valid, drop what was not, and say so beside the field.
-            bad = {str(e["loc"][0]): e["msg"] for e in err.errors() if e["loc"]}
-            form = cls.model_validate({k: v for k, v in raw.items() if k not in bad})
-            form.errors = {k: f"Giá trị không hợp lệ / {m}" for k, m in bad.items()}
+        form = cls.lenient(raw)
         if form.tab not in TABS:
             form.tab = "awaiting"
         return form

@@ -23,6 +23,7 @@ from api.problems import ApiProblem
 from api.routes.session import local_path, same_site_only, set_session_cookie
 from api.schemas import EventBody
 from api.web import bulk, sheets
+from api.web.forms import PageId, typed_of
 from api.web.frame import DRAFT_COOKIE, field_errors, page, page_actor, take_draft
 from api.web.i18n import LANG_COOKIE, LANGS
 from api.web.inbox import InboxForm, inbox_page
@@ -136,7 +137,7 @@ def inbox(request: Request) -> HTMLResponse:
 
 
 @router.post("/notices/{notice_id}/read")
-def read_notice(request: Request, notice_id: int) -> Response:
+def read_notice(request: Request, notice_id: PageId) -> Response:
     actor = page_actor(request)
     assert actor.id is not None
     try:
@@ -148,6 +149,11 @@ def read_notice(request: Request, notice_id: int) -> Response:
 
 
 # -- one decision for several dossiers ---------------------------------------------------------
+
+
+def _version(value: Any) -> int:
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 10 else 0
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -176,7 +182,7 @@ async def bulk_decide(request: Request, event: str) -> HTMLResponse:
     actor = page_actor(request)
     form = await request.form()
     ids = _ids([str(v) for v in form.getlist("id")])
-    typed = {f: str(form.get(f) or "").strip() for f in FORM_FIELDS}
+    typed = typed_of(form, FORM_FIELDS)
     ev = bulk.parse_event(event)
     errors: dict[str, str] = {}
     results = None
@@ -199,7 +205,9 @@ async def bulk_decide(request: Request, event: str) -> HTMLResponse:
             for field in missing:
                 errors[field] = REQUIRED_FIELD_REASONS[field]
             if not errors:
-                versions = {i: int(str(form.get(f"version_{i}") or 0)) for i in ids}
+                names = {r["id"]: r["unit_name"] for r in chosen["rows"]}
+                # A version that is not a number is no version the dossier had: refused as stale.
+                versions = {i: _version(form.get(f"version_{i}")) for i in ids}
                 results = bulk.fire_each(
                     actor,
                     ev,
@@ -208,6 +216,8 @@ async def bulk_decide(request: Request, event: str) -> HTMLResponse:
                     str(form.get("batch_key") or secrets.token_urlsafe(12)),
                     request.headers.get("x-request-id"),
                 )
+                for r in results:
+                    r["unit_name"] = names.get(r["id"])
                 # What was done leaves the page (its result says so); the refused stay selected.
                 chosen = bulk.selection(actor, [r["id"] for r in results if not r["done"]])
     refused = {r["id"] for r in results or [] if not r["done"]}
@@ -294,7 +304,7 @@ def _not_found(request: Request, actor: Actor, err: NotFound) -> HTMLResponse:
 
 
 @router.get("/dossiers/{dossier_id}", response_class=HTMLResponse)
-def dossier_page(request: Request, dossier_id: int) -> HTMLResponse:
+def dossier_page(request: Request, dossier_id: PageId) -> HTMLResponse:
     actor = page_actor(request)
     try:
         view = _dossier_view(actor, dossier_id)
@@ -326,12 +336,12 @@ def _last_move(dossier_id: int, actor: Actor) -> dict[str, Any] | None:
 
 
 @router.post("/dossiers/{dossier_id}/events/{event}", response_class=HTMLResponse)
-async def fire_from_page(request: Request, dossier_id: int, event: str) -> Response:
+async def fire_from_page(request: Request, dossier_id: PageId, event: str) -> Response:
     form = await request.form()
     # A session that ended while the form was open: sign in, back to the dossier, form refilled.
     draft = {k: str(v) for k, v in form.items() if isinstance(v, str) and k != "csrftoken"}
     actor = page_actor(request, f"/dossiers/{dossier_id}", {**draft, "event": event[:40]})
-    typed = {f: str(form.get(f) or "").strip() for f in FORM_FIELDS}
+    typed = typed_of(form, FORM_FIELDS)
     ev = EVENT_OF.get(event)
     errors: dict[str, str] = {}
     form_reasons: list[str] = []

@@ -183,3 +183,29 @@ def test_the_outbox_page_lists_undeliverable_messages_for_administrators_only(ap
     api.client.cookies.clear()
     sign_in(api, api.world.actor("auditor", "province"))
     assert api.client.get("/admin/outbox").status_code == 403
+
+
+def test_an_id_out_of_range_in_a_pages_path_is_a_4xx_not_a_500(api):
+    sign_in(api, api.world.actor("province_admin", "province"))
+    for path in ("/dossiers/99999999999999999999", "/admin/units/99999999999999999999"):
+        r = api.client.get(path)
+        assert r.status_code == 422, (path, r.status_code)
+        assert "dossier_id" in r.text or "unit_id" in r.text
+
+
+def test_a_cleared_unit_name_is_refused_beside_the_field(api):
+    unit = api.world.units["KDC"]
+    sign_in(api, api.world.actor("province_admin", "province"))
+    edit = api.client.get(f"/admin/units/{unit['id']}").text
+    r = api.client.post(
+        f"/admin/units/{unit['id']}", data={"csrftoken": csrf_of(edit), "name": "", "kind": "thon"}
+    )
+    assert r.status_code == 200 and 'id="e-name-error"' in r.text
+
+
+def test_an_unknown_user_action_is_named_in_a_404(api):
+    police = api.world.actor("police")
+    sign_in(api, api.world.actor("province_admin", "province"))
+    page = api.client.get("/admin/users").text
+    r = api.client.post(f"/admin/users/{police.id}/promote", data={"csrftoken": csrf_of(page)})
+    assert r.status_code == 404 and "promote" in r.text and "deactivate" in r.text

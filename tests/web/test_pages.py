@@ -378,3 +378,19 @@ def test_the_dossier_page_names_who_holds_its_step(api):
     held = re.search(r'data-testid="holders">(.*?)</dd>', page, re.S).group(1)
     assert api.world.actor("commune_reviewer").name in held
     assert api.world.actor("commune_reviewer", "other").name not in held
+
+
+def test_bulk_with_a_tampered_version_refuses_that_dossier_not_the_page(api):
+    d = walk(api, "KDC", State.POLICE_VERIFIED)
+    ubnd = api.world.actor("ubnd")
+    sign_in(api, ubnd)
+    fields = _bulk_form(api.client.get(f"/bulk?id={d['id']}").text, "recognise")
+    fields = [(k, "abc" if k.startswith("version_") else v) for k, v in fields]
+    r = api.client.post(
+        "/bulk/recognise",
+        data=as_form([*fields, ("decision_no", "21/QĐ-UBND"), ("decision_date", "2026-01-05")]),
+    )
+    assert r.status_code == 200
+    assert re.search(rf'<li data-result="{d["id"]}" class="error">', r.text)
+    after = api.client.get(f"/api/v1/dossiers/{d['id']}", headers=api.auth(ubnd)).json()
+    assert after["version"] == d["version"]
