@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import csrf, logfilter, openapi, problems
 from api.middleware import ApiMiddleware
-from api.routes import dossiers, meta, notices, reports, rulesets, session, units, users
+from api.routes import audit_log, dossiers, meta, notices, reports, rulesets, session, units, users
 from api.web import admin, dashboard, frame, pages
 from workflow.settings import get_settings
 
@@ -64,6 +64,7 @@ def create_app() -> FastAPI:
     )
     problems.install(app)
     app.include_router(dossiers.router)
+    app.include_router(audit_log.router)
     app.include_router(units.router)
     app.include_router(rulesets.router)
     app.include_router(reports.router)

@@ -85,6 +85,19 @@ def verify(
     _print(lambda: verify.run(db=_db(db), events=events, database=database))
 
 
+@bench_app.command("log")
+def audit_log_bench(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    events: int = typer.Option(1_000_000, "--events"),
+    database: str = typer.Option(None, "--database", help=DATABASE_HELP),
+) -> None:
+    """Seed valid trails, then time the Merkle log: first and next checkpoint, a dossier's
+    inclusion proof, and the log's part of `audit verify`, beside reading every row once."""
+    from bench import audit_log
+
+    _print(lambda: audit_log.run(db=_db(db), events=events, database=database))
+
+
 @bench_app.command("sweep")
 def sweep(
     db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),

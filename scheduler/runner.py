@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler.delivery import deliver
 from scheduler.sweep import sweep
-from workflow import digest, retention
+from workflow import checkpoints, digest, retention, tree_heads
 from workflow.db import write_transaction
 from workflow.settings import get_settings
 
@@ -56,6 +56,12 @@ def _purge_job() -> None:
         purged = retention.purge_idempotency_keys(conn)
     if purged:
         log.info("idempotency keys forgotten: %d", purged)
+
+
+def _checkpoint_job() -> None:
+    written = checkpoints.checkpoint()
+    if written.path:
+        log.info("tree head: %d leaves, %s", written.head.tree_size, written.path)
 
 
 def _on_problem(event) -> None:
@@ -95,5 +101,15 @@ def build(blocking: bool = False) -> BaseScheduler:
     sched.add_job(
         _purge_job, IntervalTrigger(hours=1), id="idempotency-purge", replace_existing=True
     )
+    if settings.audit_checkpoint_minutes > 0:
+        if checkpoints.key_file() is not None:
+            sched.add_job(
+                _checkpoint_job,
+                IntervalTrigger(minutes=settings.audit_checkpoint_minutes),
+                id="audit-checkpoint",
+                replace_existing=True,
+            )
+        else:
+            log.warning("no AUDIT_KEY_FILE: the clock signs no tree heads (%s)", tree_heads.LOG_ID)
     sched.add_listener(_on_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
     return sched

@@ -128,6 +128,30 @@ class UserEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class AuditLeaf(SQLModel, table=True):
+    """Append-only: the Merkle log (workflow/audit_log.py), one leaf per audit row of either trail,
+    in the order the log took them in; signed tree heads name a prefix of it."""
+
+    __tablename__ = "audit_leaf"
+    __table_args__ = (UniqueConstraint("trail", "row_id", name="uq_audit_leaf_row"),)
+
+    leaf_index: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    trail: str = Field(max_length=8)  # dossier (audit_event) or user (user_event)
+    row_id: int
+    hash: str = Field(max_length=64)  # RFC 9162 leaf hash, hex
+
+
+class MerkleNode(SQLModel, table=True):
+    """Append-only: the hash of each perfect subtree of the log, so that a root or a proof reads
+    about twenty rows, not a million (workflow/merkle.py)."""
+
+    __tablename__ = "merkle_node"
+
+    level: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    node_index: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hash: str = Field(max_length=64)
+
+
 class RuleSetRow(SQLModel, table=True):
     """A published rule set; rows are never changed, a new version is a new row."""
 

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     digest_time: str = "07:30"
     digest_grace_minutes: int = 120
 
+    # Tamper evidence (workflow/checkpoints.py): the Ed25519 key that signs the audit log's tree
+    # heads (a file the database's owner cannot read), the directory the heads are written to
+    # (unset: beside the database), and how often the clock writes one (0: only on demand).
+    audit_key_file: str | None = None
+    audit_heads_dir: str | None = None
+    audit_checkpoint_minutes: int = 10
+
     # Sign-in: token (the demo's bearer tokens), oidc (single sign-on), or both.
     auth_mode: Literal["token", "oidc", "both"] = "token"
     # Signs the CSRF cookie and the short-lived OIDC sign-in cookie; random per process if unset

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from api.cli.main import app
+from api.cli.main import app, stderr
 from states.lifecycle import markdown_table, mermaid
 from workflow import demo, migrate
 
@@ -71,6 +71,21 @@ def run(
     migrate.upgrade()
     if seed and demo.is_empty():
         demo_cmd(if_empty=True, year=None)
+    _demo_signing_key()
     from api.cli.serve_cmd import serve
 
     serve(host=host, port=port, workers=1)
+
+
+def _demo_signing_key() -> None:
+    """The demo signs tree heads with a key made beside its database on first run, and writes a
+    first head. In production AUDIT_KEY_FILE names a key the database's owner cannot read."""
+    from workflow import checkpoints, tree_heads
+
+    if checkpoints.key_file() is None:
+        tree_heads.generate_key(checkpoints.demo_key_file())
+    written = checkpoints.checkpoint()
+    stderr(
+        f"tree head of {written.head.tree_size} audit rows in {checkpoints.heads_dir()}/, signed "
+        f"with {checkpoints.key_file()}"
+    )

@@ -51,6 +51,7 @@ def _probes(dossier: dict, stale: int) -> list[tuple[str, str, str, dict, dict |
         ("assessment", "GET", "/assessment", {}, None),
         ("audit", "GET", "/audit", {}, None),
         ("audit verify", "GET", "/audit/verify", {}, None),
+        ("audit proof", "GET", "/audit/proof", {}, None),
         ("stale fire", "POST", "/events/commune_approve", {"If-Match": f'"{stale}"'}, approve),
         ("wrong-state fire", "POST", "/events/recognise", {"If-Match": right}, {}),
         ("right fire", "POST", "/events/commune_approve", {"If-Match": right}, approve),
