@@ -94,3 +94,17 @@ def scratch_database(name: str, sqlite_dir) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+@pytest.fixture
+def audit_signing(tmp_path, monkeypatch):
+    """A signing key and a heads directory of this test's own (AUDIT_KEY_FILE, AUDIT_HEADS_DIR)."""
+    from workflow import tree_heads
+    from workflow.settings import get_settings
+
+    tree_heads.generate_key(tmp_path / "audit-key.pem")
+    monkeypatch.setenv("AUDIT_KEY_FILE", str(tmp_path / "audit-key.pem"))
+    monkeypatch.setenv("AUDIT_HEADS_DIR", str(tmp_path / "heads"))
+    get_settings.cache_clear()
+    yield tmp_path / "heads"
+    get_settings.cache_clear()

@@ -38,11 +38,15 @@ def verify(
             users_checked, user_findings = audit.verify_users(conn, user)
     log: dict = {"findings": []}
     if dossier is None and user is None:
-        key = (
-            tree_heads.load_public(public_key)
-            if public_key
-            else checkpoints.configured_public_key()
-        )
+        try:
+            key = (
+                tree_heads.load_public(public_key)
+                if public_key
+                else checkpoints.configured_public_key()
+            )
+        except (OSError, ValueError, tree_heads.KeyMissing) as e:
+            stderr(f"error: the public key cannot be read: {e}")
+            raise typer.Exit(code=2) from e
         with read_connection() as conn:
             log = checkpoints.check(conn, heads or checkpoints.heads_dir(), key)
     ok = not findings and not user_findings and not log["findings"]

@@ -12,20 +12,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from states.lifecycle import State
 from tests.api.helpers import walk
+from tests.engine.test_audit_log import consistent, every_row_as_leaf
 from tests.unit.test_merkle import mth
-from workflow import audit, audit_log, checkpoints, jsontext, merkle, tree_heads
-from workflow.settings import get_settings
+from workflow import audit, audit_log, checkpoints, jsontext, merkle
 
 
 @pytest.fixture
-def signed(api, tmp_path, monkeypatch):
-    key = tmp_path / "key.pem"
-    tree_heads.generate_key(key)
-    monkeypatch.setenv("AUDIT_KEY_FILE", str(key))
-    monkeypatch.setenv("AUDIT_HEADS_DIR", str(tmp_path / "heads"))
-    get_settings.cache_clear()
-    yield api
-    get_settings.cache_clear()
+def signed(api, audit_signing):
+    return api
 
 
 def _heads(api, **params):
@@ -97,13 +91,7 @@ def test_rows_after_the_head_are_pending_and_heads_are_consistent(signed):
     )
     assert r.status_code == 200, r.text
     proof = [bytes.fromhex(p) for p in r.json()["proof"]]
-    assert merkle.verify_consistency(
-        first.tree_size,
-        second.tree_size,
-        bytes.fromhex(first.root_hash),
-        bytes.fromhex(second.root_hash),
-        proof,
-    )
+    assert consistent(first, second, proof)
     r = api.client.get(
         f"/api/v1/dossiers/{d['id']}/audit/proof",
         params={"tree_size": first.tree_size},
@@ -146,7 +134,6 @@ def test_the_stored_nodes_give_the_same_root_as_the_rfc(signed):
     for key in ("KDC", "CQ", "DN"):
         walk(api, key, State.SELF_SCORED)
         checkpoints.checkpoint()
-    from tests.engine.test_audit_log import every_row_as_leaf
     from workflow.db import read_connection
 
     leaves = every_row_as_leaf()

@@ -24,14 +24,8 @@ from workflow.settings import get_settings
 
 
 @pytest.fixture
-def signing(tmp_path, monkeypatch):
-    key = tmp_path / "key.pem"
-    tree_heads.generate_key(key)
-    monkeypatch.setenv("AUDIT_KEY_FILE", str(key))
-    monkeypatch.setenv("AUDIT_HEADS_DIR", str(tmp_path / "heads"))
-    get_settings.cache_clear()
-    yield tmp_path / "heads"
-    get_settings.cache_clear()
+def signing(audit_signing):
+    return audit_signing
 
 
 @pytest.fixture
@@ -58,6 +52,17 @@ def every_row_as_leaf() -> list[bytes]:
             for r in conn.execute(select(table_of(UserEvent)))
         }
     return [audit_log.leaf_data(*rows[(t, i)]) for t, i in order]
+
+
+def consistent(first: tree_heads.TreeHead, second: tree_heads.TreeHead, proof: list[bytes]) -> bool:
+    """Does the proof show ``first``'s tree is a prefix of ``second``'s (RFC 9162 2.1.4.2)?"""
+    return merkle.verify_consistency(
+        first.tree_size,
+        second.tree_size,
+        bytes.fromhex(first.root_hash),
+        bytes.fromhex(second.root_hash),
+        proof,
+    )
 
 
 def check() -> dict:
@@ -143,13 +148,7 @@ def test_heads_taken_one_batch_at_a_time_are_consistent_with_each_other(world, s
     with read_connection() as conn:
         proof = audit_log.consistency(conn, first.tree_size, second.tree_size)
         assert audit_log.root(conn, first.tree_size).hex() == first.root_hash
-    assert merkle.verify_consistency(
-        first.tree_size,
-        second.tree_size,
-        bytes.fromhex(first.root_hash),
-        bytes.fromhex(second.root_hash),
-        proof,
-    )
+    assert consistent(first, second, proof)
     assert check()["findings"] == [] and check()["heads_checked"] == 2
 
 

@@ -106,6 +106,8 @@ def test_audit_keygen_checkpoint_and_verify_catch_a_rewritten_history(
         )
         assert caught.exit_code == 1
         report = json.loads(caught.stdout)
+        bad_key = runner.invoke(app, ["audit", "verify", "--public-key", str(copy / "none.pub")])
+        assert bad_key.exit_code == 2 and "public key cannot be read" in bad_key.output
         assert report["findings"] == []  # the chain and the replay are fooled, not the log
         assert any("head's root" in f["problem"] for f in report["log"]["findings"])
     finally:
