@@ -9,8 +9,19 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import csrf, logfilter, openapi, problems
-from api.middleware import ApiMiddleware
-from api.routes import audit_log, dossiers, meta, notices, reports, rulesets, session, units, users
+from api.middleware import ApiMiddleware, RouteLabel
+from api.routes import (
+    audit_log,
+    dossiers,
+    meta,
+    metrics,
+    notices,
+    reports,
+    rulesets,
+    session,
+    units,
+    users,
+)
 from api.web import admin, dashboard, frame, pages
 from workflow.settings import get_settings
 
@@ -69,6 +80,8 @@ def create_app() -> FastAPI:
     app.include_router(rulesets.router)
     app.include_router(reports.router)
     app.include_router(meta.router)
+    if metrics.enabled():  # unset METRICS_TOKEN: no such route, a 404 like any unknown path
+        app.include_router(metrics.router)
     app.include_router(users.router)
     app.include_router(notices.router)
     app.include_router(session.router)
@@ -80,6 +93,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=static), name="static")
     logfilter.install()
     settings = get_settings()
+    app.add_middleware(RouteLabel)  # first added, so innermost: it sees the router's scope
     csrf.install(app, settings, session.secret_key(settings))
     app.add_middleware(ApiMiddleware)
     openapi.install(app)

@@ -14,6 +14,8 @@ from api import metrics
 from api.problems import HTTP_TITLES, PROBLEM_JSON
 
 MAX_BODY_BYTES = 256 * 1024  # a full self-assessment is about 1 KB; papers are references
+# The scope key of the box RouteLabel fills with the matched route's template.
+ROUTE_BOX = "antt.route"
 
 
 def _problem_bytes(status: int, detail: str, path: str) -> bytes:
@@ -44,6 +46,10 @@ class ApiMiddleware:
             scope["headers"] = [*scope.get("headers", []), (b"x-request-id", rid.encode())]
         started = time.perf_counter()
         status_seen = {"code": 500}
+        # Middleware between here and the router (asgi_csrf) hands on a copy of the scope, so
+        # the router's scope["route"] never reaches this one; the box is shared by the copies.
+        route_box: dict[str, str] = {}
+        scope[ROUTE_BOX] = route_box
         too_large = _problem_bytes(
             413,
             f"Dữ liệu gửi quá {self.max_body // 1024} KB / the body "
@@ -107,7 +113,23 @@ class ApiMiddleware:
         try:
             await self.app(scope, replay_receive, send_with_id)
         finally:
-            route = scope.get("route")
-            name = getattr(route, "path", None) or "unmatched"
+            name = route_box.get("path") or "unmatched"
             metrics.REQUESTS.labels(scope["method"], name, str(status_seen["code"])).inc()
             metrics.LATENCY.labels(scope["method"], name).observe(time.perf_counter() - started)
+
+
+class RouteLabel:
+    """Innermost: after the router has matched, puts the route's template (``/api/v1/dossiers/
+    {dossier_id}``, never the id) in the box ApiMiddleware reads for its metrics labels."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            box = scope.get(ROUTE_BOX)
+            path = getattr(scope.get("route"), "path", None)
+            if box is not None and path:
+                box["path"] = path

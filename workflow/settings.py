@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     audit_heads_dir: str | None = None
     audit_checkpoint_minutes: int = 10
 
+    # GET /metrics answers only a bearer token equal to this one (a Prometheus scraper's);
+    # unset, the route is not exposed (404): request counts and latencies are not public.
+    metrics_token: str | None = None
+
     # Sign-in: token (the demo's bearer tokens), oidc (single sign-on), or both.
     auth_mode: Literal["token", "oidc", "both"] = "token"
     # Signs the CSRF cookie and the short-lived OIDC sign-in cookie; random per process if unset

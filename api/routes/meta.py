@@ -1,4 +1,4 @@
-"""The lifecycle as data, health and metrics."""
+"""The lifecycle as data, and health."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from api.deps import no_query
-from api.metrics import REGISTRY
 from api.schemas import Health, WorkflowOut
 from states.lifecycle import (
     EVENT_LABELS,
@@ -94,13 +92,3 @@ def healthz(response: Response) -> dict[str, str]:
         response.status_code = 503
         return {"status": "unavailable", "database": "unreachable"}
     return {"status": "ok", "database": "ok"}
-
-
-@router.get(
-    "/metrics",
-    response_class=PlainTextResponse,
-    tags=["Vận hành / Operations"],
-    summary="Prometheus metrics",
-)
-def prometheus_metrics() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
