@@ -34,6 +34,7 @@ from workflow.actors import Actor
 from workflow.checkpointer import checkpointing
 from workflow.db import make_engine, set_engine, write_transaction
 from workflow.models import AppUser, Unit, table_of
+from workflow.settings import get_settings
 
 PROVINCE = 51
 EVENTS = (Event.SUBMIT_SELF_SCORE, Event.COMMUNE_APPROVE, Event.POLICE_VERIFY, Event.RECOGNISE)
@@ -354,6 +355,10 @@ def _run(
     return {
         "workload": "lifecycle",
         "db": scratch.kind(url),
+        # What a commit waits for on SQLite (docs/RELIABILITY.md, "Durability").
+        "sqlite_synchronous": (
+            get_settings().sqlite_synchronous if scratch.kind(url) == "sqlite" else None
+        ),
         "dossiers": dossiers,
         "connections": k,
         "processes": p,

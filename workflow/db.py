@@ -45,6 +45,7 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("json_serializer", jsontext.dumps)
     kwargs.setdefault("json_deserializer", jsontext.loads)
     if url.startswith("sqlite"):
+        synchronous = get_settings().sqlite_synchronous  # FULL, NORMAL or EXTRA, validated
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
@@ -55,7 +56,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur = dbapi_conn.cursor()
             if ":memory:" not in url:
                 cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             # Checkpoint every 10,000 pages (a WAL of up to 40 MB) rather than 1,000: hot index
             # pages written many times are copied back once, which took a tenth off each write
             # transaction (docs/BENCHMARKS.md); a WAL left to grow slows every read instead.

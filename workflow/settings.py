@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,6 +14,10 @@ class Settings(BaseSettings):
 
     # SQLite is the embedded default: no other service needed to try the engine.
     database_url: str = "sqlite:///dossier.db"
+    # SQLite's PRAGMA synchronous (docs/RELIABILITY.md, "Durability"): FULL syncs the log at
+    # every commit, so an acknowledged change survives a power cut; NORMAL only survives a
+    # process kill (a power cut can lose the last commits); EXTRA also syncs the directory.
+    sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
     timezone: str = "Asia/Ho_Chi_Minh"
     # A user's API token stops working this many days after it was issued or rotated.
     token_ttl_days: int = 365
@@ -70,6 +75,11 @@ class Settings(BaseSettings):
     oidc_api_audience: str | None = None
     oidc_timeout_seconds: float = 5.0
     oidc_leeway_seconds: int = 60
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=1)

@@ -29,6 +29,7 @@ def test_lifecycle_walks_every_dossier_to_recognised(tmp_path, connections, proc
         assert result["processes"] == expected
         assert result["ops_per_s"] > 0 and result["p99_ms"] >= result["p50_ms"] > 0
         assert result["peak_rss_mb"] > 0
+        assert result["sqlite_synchronous"] == (None if ON_POSTGRES else "FULL")
         engine = make_engine(url)
         with engine.connect() as conn:
             states = conn.execute(
@@ -45,6 +46,7 @@ def test_lifecycle_walks_every_dossier_to_recognised(tmp_path, connections, proc
 def test_floor_runs_the_raw_statements():
     result = floor.run(db=DB, dossiers=5)
     assert result["operations"] == 20 and result["ops_per_s"] > 0
+    assert result["sqlite_synchronous"] == (None if ON_POSTGRES else "FULL")
 
 
 @pytest.mark.slow
