@@ -35,3 +35,21 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
 
 def downgrade(engine: Engine | None = None, revision: str = "base") -> None:
     _run(command.downgrade, engine, revision)
+
+
+def schema_gap(engine: Engine | None = None) -> str | None:
+    """None when the database is at the newest migration, else what is wrong, for a person:
+    the server's role cannot migrate, so it must not start on a schema it does not know."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    engine = engine or get_engine()
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current == heads:
+        return None
+    fix = "run `dossier db upgrade` as the tables' owner first"
+    if not current:
+        return f"the database has no schema: {fix}"
+    return f"the database is at {', '.join(sorted(current))}, not {', '.join(sorted(heads))}: {fix}"

@@ -23,6 +23,15 @@ def serve(
     """Serve the HTTP API (SQLite by default; DATABASE_URL switches to Postgres)."""
     import uvicorn
 
+    from workflow import migrate
+
+    # The server's role may not migrate (docs/OPERATIONS.md): on an old schema every request
+    # would fail, so say what to do and do not start.
+    gap = migrate.schema_gap()
+    if gap is not None:
+        stderr(f"error: {gap}")
+        raise typer.Exit(code=2)
+
     if workers > 1:
         # Each worker would otherwise start its own clock. That would still escalate once (the
         # sweep's exactly-once lives in the database) but would wake the database N times over.
