@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import typer
 
-from api.cli.main import app, emit
+from api.cli.main import app, emit, require_current_schema
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -43,6 +43,7 @@ def scheduler_cmd() -> None:
     """Run the clock standalone (beside API workers started with DOSSIER embedded scheduler off)."""
     from scheduler import runner
 
+    require_current_schema()
     logging.basicConfig(level=logging.INFO)
     runner.build(blocking=True).start()
 

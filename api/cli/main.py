@@ -51,3 +51,14 @@ def use_database(url: str | None) -> None:
 
 def stderr(text: str) -> None:
     print(text, file=sys.stderr)
+
+
+def require_current_schema() -> None:
+    """Exit 2, saying what to run, unless the database is at the newest migration: the server's
+    role may not migrate (docs/OPERATIONS.md), and on an old schema every request would fail."""
+    from workflow import migrate
+
+    gap = migrate.schema_gap()
+    if gap is not None:
+        stderr(f"error: {gap}")
+        raise typer.Exit(code=2)

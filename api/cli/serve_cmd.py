@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from api.cli.main import app, stderr
+from api.cli.main import app, require_current_schema, stderr
 
 
 @app.command("serve")
@@ -23,14 +23,7 @@ def serve(
     """Serve the HTTP API (SQLite by default; DATABASE_URL switches to Postgres)."""
     import uvicorn
 
-    from workflow import migrate
-
-    # The server's role may not migrate (docs/OPERATIONS.md): on an old schema every request
-    # would fail, so say what to do and do not start.
-    gap = migrate.schema_gap()
-    if gap is not None:
-        stderr(f"error: {gap}")
-        raise typer.Exit(code=2)
+    require_current_schema()
 
     if workers > 1:
         # Each worker would otherwise start its own clock. That would still escalate once (the

@@ -23,8 +23,9 @@ def fresh(tmp_path):
         engine.dispose()
 
 
-def test_serve_refuses_a_database_without_the_schema(fresh):
-    result = runner.invoke(app, ["serve", "--port", "1"])
+@pytest.mark.parametrize("command", [["serve", "--port", "1"], ["scheduler"]])
+def test_serve_and_the_clock_refuse_a_database_without_the_schema(fresh, command):
+    result = runner.invoke(app, command)
     assert result.exit_code == 2
     assert "no schema" in result.output and "dossier db upgrade" in result.output
 
