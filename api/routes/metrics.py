@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from fastapi import APIRouter, Depends, Response
@@ -28,11 +29,16 @@ def enabled() -> bool:
     return bool(get_settings().metrics_token)
 
 
+def _digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
 def require_scraper(credentials: HTTPAuthorizationCredentials | None = Depends(scraper)) -> None:
     expected = get_settings().metrics_token or ""
     given = credentials.credentials if credentials is not None else ""
-    # Constant time: the comparison's duration says nothing about how much of a guess matched.
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+    # Constant time over equal-length digests: the duration tells neither how much of a guess
+    # matched nor how long the token is.
+    if not expected or not hmac.compare_digest(_digest(given), _digest(expected)):
         raise ApiProblem(
             401,
             "Cần mã METRICS_TOKEN: Authorization: Bearer <token> / the metrics need the "
