@@ -88,7 +88,13 @@ def grant_server_role(conn: Connection, role: str) -> dict[str, Any]:
         )
     for statement in statements:
         conn.exec_driver_sql(statement)
-    return {"role": role, "schema": schema, "tables": held, "warnings": _warnings(conn, role)}
+    beyond = excess(conn, role, schema)
+    if beyond:  # the caller's transaction rolls back: the role keeps what it had
+        raise GrantRefused(
+            f"role {role!r} would still hold {', '.join(beyond)} through PUBLIC or a role it "
+            "belongs to (pg_write_all_data, ...): revoke that first"
+        )
+    return {"role": role, "schema": schema, "tables": held}
 
 
 def privileges_for(table: str) -> tuple[str, ...]:
@@ -99,16 +105,38 @@ def privileges_for(table: str) -> tuple[str, ...]:
     return ROW_PRIVILEGES
 
 
-def _warnings(conn: Connection, role: str) -> list[str]:
-    # PUBLIC's rights reach every role; a schema from before PostgreSQL 15 lets anyone create.
+def excess(conn: Connection, role: str, schema: str) -> list[str]:
+    """What ``role`` can do beyond ``privileges_for``, by any path (PUBLIC, predefined roles such
+    as pg_write_all_data, other memberships): GRANT only adds, so the effective rights are read."""
+    found = []
+    tables = conn.execute(
+        text("SELECT tablename FROM pg_tables WHERE schemaname = :s ORDER BY tablename"),
+        {"s": schema},
+    ).scalars()
+    for table in tables:
+        name = f"{schema}.{table}"
+        for privilege in (
+            "SELECT",
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+            "TRUNCATE",
+            "REFERENCES",
+            "TRIGGER",
+        ):
+            if privilege in privileges_for(table):
+                continue
+            if conn.execute(
+                text("SELECT has_table_privilege(:r, :t, :p)"),
+                {"r": role, "t": _quote(conn, schema) + "." + _quote(conn, table), "p": privilege},
+            ).scalar_one():
+                found.append(f"{privilege} on {name}")
     if conn.execute(
-        text("SELECT has_schema_privilege(:role, current_schema(), 'CREATE')"), {"role": role}
+        text("SELECT has_schema_privilege(:r, :s, 'CREATE')"), {"r": role, "s": schema}
     ).scalar_one():
-        return [
-            f"{role!r} can still create tables in the schema through PUBLIC: "
-            "REVOKE CREATE ON SCHEMA public FROM PUBLIC"
-        ]
-    return []
+        # A schema from before PostgreSQL 15 lets PUBLIC create: REVOKE CREATE ... FROM PUBLIC.
+        found.append(f"CREATE on schema {schema}")
+    return found
 
 
 def _quote(conn: Connection, name: str) -> str:

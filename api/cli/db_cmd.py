@@ -41,8 +41,6 @@ def upgrade(
         except grants.GrantRefused as refused:
             stderr(f"error: {refused}")
             raise typer.Exit(code=2) from None
-        for warning in held["warnings"]:
-            stderr(f"warning: {warning}")
         emit({**held, "tables": {t: ", ".join(p) for t, p in held["tables"].items()}})
 
 

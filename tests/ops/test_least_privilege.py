@@ -207,3 +207,32 @@ def test_an_unknown_role_is_refused_before_anything_changes(engine):
     assert result.exit_code == 2
     assert "does not exist" in result.output and "CREATE ROLE" in result.output
     assert grants.privileges_for("audit_event") == ("SELECT", "INSERT")
+
+
+@pytest.mark.parametrize(
+    "widen,named",
+    [
+        ("GRANT pg_write_all_data TO {role}", "UPDATE on public.audit_event"),
+        ("GRANT TRUNCATE ON audit_event TO PUBLIC", "TRUNCATE on public.audit_event"),
+        ("GRANT CREATE ON SCHEMA public TO PUBLIC", "CREATE on schema public"),
+    ],
+)
+def test_rights_that_reach_the_role_another_way_are_refused(engine, new_role, widen, named):
+    """GRANT only adds: a right from PUBLIC or a predefined role would survive the grant, so the
+    grant reads the role's effective rights and refuses, changing nothing, until it is revoked."""
+    role = new_role()
+    with engine.begin() as conn:
+        conn.exec_driver_sql(widen.format(role=f'"{role}"'))
+    try:
+        result = runner.invoke(app, ["db", "upgrade", "--database", DATABASE_URL, "--grant", role])
+        assert result.exit_code == 2
+        assert named in result.output and "revoke" in result.output
+        with engine.connect() as conn:  # rolled back: nothing of the grant stayed
+            assert not conn.execute(
+                text("SELECT has_table_privilege(:r, 'public.dossier', 'SELECT')"), {"r": role}
+            ).scalar_one()
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                widen.format(role=f'"{role}"').replace("GRANT", "REVOKE").replace(" TO ", " FROM ")
+            )
