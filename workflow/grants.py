@@ -131,6 +131,15 @@ def excess(conn: Connection, role: str, schema: str) -> list[str]:
                 {"r": role, "t": _quote(conn, schema) + "." + _quote(conn, table), "p": privilege},
             ).scalar_one():
                 found.append(f"{privilege} on {name}")
+    sequences = conn.execute(
+        text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = :s "
+            "AND has_sequence_privilege(:r, quote_ident(schemaname) || '.' || "
+            "quote_ident(sequencename), 'UPDATE') ORDER BY sequencename"
+        ),
+        {"s": schema, "r": role},
+    ).scalars()
+    found += [f"UPDATE (setval) on {schema}.{sequence}" for sequence in sequences]
     if conn.execute(
         text("SELECT has_schema_privilege(:r, :s, 'CREATE')"), {"r": role, "s": schema}
     ).scalar_one():

@@ -215,6 +215,7 @@ def test_an_unknown_role_is_refused_before_anything_changes(engine):
         ("GRANT pg_write_all_data TO {role}", "UPDATE on public.audit_event"),
         ("GRANT TRUNCATE ON audit_event TO PUBLIC", "TRUNCATE on public.audit_event"),
         ("GRANT CREATE ON SCHEMA public TO PUBLIC", "CREATE on schema public"),
+        ("GRANT UPDATE ON SEQUENCE dossier_id_seq TO PUBLIC", "setval) on public.dossier_id_seq"),
     ],
 )
 def test_rights_that_reach_the_role_another_way_are_refused(engine, new_role, widen, named):
