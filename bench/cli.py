@@ -165,3 +165,46 @@ def pages(
     from bench import pages as page_bench
 
     _print(lambda: page_bench.run(db=_db(db), dossiers=dossiers, database=database))
+
+
+@bench_app.command("crash")
+def crash(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    cycles: int = typer.Option(10, "--cycles", min=1, help="SIGKILLs, each followed by a restart"),
+    clients: int = typer.Option(8, "--clients", min=1, help="concurrent HTTP clients"),
+    units: int = typer.Option(3000, "--units", min=1, help="units the clients register and walk"),
+    min_up: float = typer.Option(0.5, "--min-up", help="shortest life of the server (s)"),
+    max_up: float = typer.Option(3.0, "--max-up", help="longest life of the server (s)"),
+    seed: int = typer.Option(None, "--seed", help="replay the kill moments of an earlier run"),
+    database: str = typer.Option(
+        None, "--database", help=DATABASE_HELP + "; or sqlite/postgres, as --db"
+    ),
+) -> None:
+    """Kill the server with SIGKILL at random moments under K clients, restart it, then check
+    that every acknowledged change is there and every chain and tree head verifies (exit 1 if
+    not)."""
+    from bench import crash as crash_bench
+    from bench.scratch import Refused
+
+    if database in ("sqlite", "postgres"):
+        db, database = database, None
+    _db(db)
+    if max_up < min_up:
+        raise typer.BadParameter("--max-up is at least --min-up")
+    try:
+        figures = crash_bench.run(
+            db=db,
+            cycles=cycles,
+            clients=clients,
+            units=units,
+            min_up=min_up,
+            max_up=max_up,
+            seed=seed,
+            database=database,
+        )
+    except Refused as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(json.dumps(figures))
+    if crash_bench.failed(figures):
+        raise typer.Exit(code=1)

@@ -1,0 +1,43 @@
+"""The crash script, short: the real server killed with SIGKILL under eight clients, restarted,
+and nothing it acknowledged lost (`dossier bench crash` runs ten cycles or more)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bench import crash
+from tests.conftest import ON_POSTGRES, scratch_database
+from workflow.db import make_engine
+from workflow.models import Dossier, table_of
+
+DB = "postgres" if ON_POSTGRES else "sqlite"
+
+
+@pytest.mark.slow
+def test_nothing_acknowledged_is_lost_across_kill_9(tmp_path):
+    with scratch_database("proofs_crash", tmp_path) as url:
+        figures = crash.run(
+            db=DB, cycles=2, clients=8, units=300, min_up=0.5, max_up=1.5, database=url
+        )
+        assert figures["lost"] == 0, figures["lost_examples"]
+        assert figures["verify_ok"] and figures["findings"] == [], figures
+        assert figures["server_errors"] == {} and figures["refused"] == {}, figures
+        assert figures["stale_reads"] == 0 and figures["checkpoints_failed"] == []
+        # The server was working when each kill came, and every life wrote a head.
+        assert all(n > 0 for n in figures["acknowledged_per_cycle"][:2]), figures
+        assert figures["heads"] >= 3
+        assert not crash.failed(figures)
+
+        # The check itself sees a change the database does not hold.
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            row = conn.execute(select(table_of(Dossier)).limit(1)).one()
+        engine.dispose()
+        ahead = crash.Ack(row.id, row.version + 1, "recognised", 0)
+        behind = crash.Ack(row.id, row.version, "rejected", 0)
+        lost = crash._lost(url, [ahead, behind])
+        assert [x["acknowledged"] for x in lost] == [
+            [row.version + 1, "recognised"],
+            [row.version, "rejected"],
+        ]
