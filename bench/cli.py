@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -207,4 +208,41 @@ def crash(
         raise typer.Exit(code=2) from None
     typer.echo(json.dumps(figures))
     if crash_bench.failed(figures):
+        raise typer.Exit(code=1)
+
+
+@bench_app.command("soak")
+def soak(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    minutes: int = typer.Option(10, "--minutes", min=1),
+    clients: int = typer.Option(8, "--clients", min=1, help="concurrent HTTP clients"),
+    units: int = typer.Option(None, "--units", help="units to register (default: 1500 a minute)"),
+    png: Path = typer.Option(None, "--png", help="draw throughput, errors and RSS here"),
+    max_growth: float = typer.Option(
+        10.0, "--max-growth", help="the server's RSS may grow this many percent after minute 1"
+    ),
+    database: str = typer.Option(None, "--database", help=DATABASE_HELP),
+) -> None:
+    """Steady mixed load (reads, lists, pages, changes) for N minutes; prints throughput, errors
+    and the server's RSS each minute; exit 1 if memory grew past --max-growth or a request
+    failed."""
+    from bench import soak as soak_bench
+    from bench.scratch import Refused
+
+    _db(db)
+    try:
+        figures = soak_bench.run(
+            db=db,
+            minutes=minutes,
+            clients=clients,
+            units=units,
+            png=png,
+            max_growth=max_growth,
+            database=database,
+        )
+    except Refused as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(json.dumps(figures))
+    if not figures["flat"] or figures["errors"]:
         raise typer.Exit(code=1)

@@ -2,8 +2,8 @@
 nothing it acknowledged is lost.
 
 On a scratch database of its own (``bench.scratch``), the bench starts `dossier serve`; K clients
-register units and walk their dossiers through submit_self_score, commune_approve, police_verify
-and recognise, each as the seat the authority map names, with a read now and then. Every change
+register units and walk their dossiers to recognised (``bench.walker``), with a read now and
+then. Every change
 carries an Idempotency-Key: a request whose answer the crash swallowed is sent again, with the
 same key, once the server is back, so its outcome is known (a change that committed answers with
 its first answer, one that did not is made now). Every 2xx is recorded with what it returned.
@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,14 +36,12 @@ import httpx
 from sqlalchemy import select, update
 
 from bench import scratch
-from bench.http import YEAR, _seed, _serve, seat_token
-from bench.lifecycle import EVENTS, bench_payload
-from states import examples
+from bench.http import _seed, _serve
+from bench.walker import Walker
 from workflow import tree_heads, user_trail, users
 from workflow.db import make_engine, write_transaction
 from workflow.models import AppUser, AuditEvent, Dossier, table_of
 
-DOSSIER = "/api/v1/dossiers"
 # The crash cut the request off: its outcome is unknown until it is sent again.
 CUT_OFF = (httpx.TransportError,)
 
@@ -98,88 +95,28 @@ def _send(
         return r
 
 
-def _client(
-    base: str,
-    units: list[dict[str, Any]],
-    unit_tokens: dict[int, str],
-    seat_tokens: dict[tuple, str],
-    rng: random.Random,
-    stop: threading.Event,
-    cycle: Cycle,
-    tally: Tally,
-) -> None:
-    to_register = list(units)
-    walking: list[dict[str, Any]] = []  # {"id", "unit", "version", "step"}
+def _client(base: str, walker: Walker, stop: threading.Event, cycle: Cycle, tally: Tally) -> None:
     with httpx.Client(base_url=base, timeout=30) as http:
-        while not stop.is_set() and (to_register or walking):
-            pick = rng.random()
-            if walking and pick < 0.15:
-                d = rng.choice(walking)
-                r = _send(
-                    http,
-                    "GET",
-                    f"{DOSSIER}/{d['id']}",
-                    stop,
-                    tally,
-                    headers={"Authorization": f"Bearer {unit_tokens[d['unit']['id']]}"},
-                )
+        while not stop.is_set() and walker.has_work():
+            target = walker.read_target() if walker.rng.random() < 0.15 else None
+            if target is not None:
+                url, headers, d = target
+                r = _send(http, "GET", url, stop, tally, headers=headers)
                 if r is not None:
                     tally.reads += 1
                     if r.status_code != 200 or r.json()["version"] < d["version"]:
                         tally.stale_reads += 1
                 continue
-            if to_register and (not walking or pick < 0.45):
-                unit = to_register.pop()
-                r = _send(
-                    http,
-                    "POST",
-                    DOSSIER,
-                    stop,
-                    tally,
-                    headers={
-                        "Authorization": f"Bearer {unit_tokens[unit['id']]}",
-                        "Idempotency-Key": uuid.uuid4().hex,
-                    },
-                    json={
-                        "unit_id": unit["id"],
-                        "year": YEAR,
-                        **examples.registration_payload(unit["subject_type"]),
-                    },
-                )
-                assert r is not None
-                if r.status_code != 201:
-                    _tally_refusal(tally, r)
-                    continue
-                body = r.json()
-                tally.acks.append(Ack(body["id"], body["version"], body["state"], cycle.number))
-                walking.append({"id": body["id"], "unit": unit, "version": body["version"]})
-                walking[-1]["step"] = 0
-                continue
-            d = rng.choice(walking)
-            event = EVENTS[d["step"]]
+            change = walker.next_change()
             r = _send(
-                http,
-                "POST",
-                f"{DOSSIER}/{d['id']}/events/{event.value}",
-                stop,
-                tally,
-                json=bench_payload(event, d["unit"]["subject_type"]),
-                headers={
-                    "Authorization": f"Bearer {seat_token(event, d['unit'], unit_tokens, seat_tokens)}",
-                    "If-Match": f'"{d["version"]}"',
-                    "Idempotency-Key": uuid.uuid4().hex,
-                },
+                http, "POST", change.url, stop, tally, headers=change.headers, json=change.json
             )
-            assert r is not None
-            if r.status_code != 200:
+            assert r is not None  # a change is sent until it is answered
+            body = walker.answered(change, r)
+            if body is None:
                 _tally_refusal(tally, r)
-                walking.remove(d)
-                continue
-            body = r.json()
-            tally.acks.append(Ack(d["id"], body["version"], body["state"], cycle.number))
-            d["version"], d["step"] = body["version"], d["step"] + 1
-            if d["step"] == len(EVENTS):
-                walking.remove(d)
+            else:
+                tally.acks.append(Ack(body["id"], body["version"], body["state"], cycle.number))
 
 
 def _tally_refusal(tally: Tally, r: httpx.Response) -> None:
@@ -306,10 +243,7 @@ def _run(
             target=_client,
             args=(
                 base,
-                units[i::clients],
-                unit_tokens,
-                seat_tokens,
-                random.Random(rng.random()),
+                Walker(units[i::clients], unit_tokens, seat_tokens, random.Random(rng.random())),
                 stop,
                 cycle,
                 tallies[i],
