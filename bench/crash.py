@@ -60,6 +60,7 @@ class Ack:
 class Tally:
     acks: list[Ack] = field(default_factory=list)
     resent: int = 0  # requests sent again after a crash cut their answer off
+    unavailable: int = 0  # 503s (Retry-After), each retried
     refused: Counter = field(default_factory=Counter)  # 4xx other than the expected
     server_errors: Counter = field(default_factory=Counter)  # 5xx other than a 503 to retry
     reads: int = 0
@@ -90,6 +91,7 @@ def _send(
             time.sleep(0.05)
             continue
         if r.status_code == 503:
+            tally.unavailable += 1
             time.sleep(float(r.headers.get("Retry-After", "0.1") or 0.1))
             continue
         return r
@@ -303,6 +305,7 @@ def _run(
         "acknowledged": len(acks),
         "acknowledged_per_cycle": [per_cycle.get(n, 0) for n in range(cycles + 1)],
         "resent_after_crash": sum(t.resent for t in tallies),
+        "unavailable_503_retried": sum(t.unavailable for t in tallies),
         "lost": len(lost),
         "lost_examples": lost[:10],
         "reads": sum(t.reads for t in tallies),
