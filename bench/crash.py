@@ -3,16 +3,16 @@ nothing it acknowledged is lost.
 
 On a scratch database of its own (``bench.scratch``), the bench starts `dossier serve`; K clients
 register units and walk their dossiers to recognised (``bench.walker``), with a read now and
-then. Every change
-carries an Idempotency-Key: a request whose answer the crash swallowed is sent again, with the
-same key, once the server is back, so its outcome is known (a change that committed answers with
-its first answer, one that did not is made now). Every 2xx is recorded with what it returned.
+then. Every change carries an Idempotency-Key: a request whose answer the crash swallowed is
+sent again, with the same key, once the server is back, so its outcome is known (a change that
+committed answers with its first answer, one that did not is made now). Every 2xx is recorded
+with what it returned.
 
-Each cycle runs the server for a random time, writes a signed tree head (`dossier audit
-checkpoint`) while the load goes on, then kills the server with SIGKILL and starts it again. At
-the end every acknowledged change must be in the database (the dossier at least that far, and
-the audit row of that version with that state), `dossier audit verify` must find every chain,
-replay and saved head sound, and a last checkpoint must extend them.
+Each cycle runs the server for a random time while a signed tree head is written (`dossier
+audit checkpoint`), then kills the server with SIGKILL and starts it again. At the end every
+acknowledged change must be in the database (the dossier at least that far, and the audit row
+of that version with that state), `dossier audit verify` must find every chain, replay and
+saved head sound, and a last checkpoint must extend them.
 """
 
 from __future__ import annotations
@@ -126,14 +126,24 @@ def _tally_refusal(tally: Tally, r: httpx.Response) -> None:
     bucket[f"{r.status_code} {r.text[:200]}"] += 1
 
 
-def _dossier_cli(args: list[str], env: dict[str, str]) -> tuple[int, dict[str, Any]]:
+def _start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen:
     exe = Path(sys.executable).parent / "dossier"
-    done = subprocess.run([str(exe), *args], env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.Popen(
+        [str(exe), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _answer(proc: subprocess.Popen) -> tuple[int, dict[str, Any]]:
+    stdout, stderr = proc.communicate(timeout=600)
     try:
-        out = json.loads(done.stdout)
+        out = json.loads(stdout)
     except json.JSONDecodeError:
-        out = {"stdout": done.stdout[-2000:], "stderr": done.stderr[-2000:]}
-    return done.returncode, out
+        out = {"stdout": stdout[-2000:], "stderr": stderr[-2000:]}
+    return proc.returncode, out
+
+
+def _dossier_cli(args: list[str], env: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    return _answer(_start_cli(args, env))
 
 
 def _record_users(url: str) -> None:
@@ -260,13 +270,15 @@ def _run(
     checkpoints_failed = []
     try:
         for n in range(cycles):
-            time.sleep(rng.uniform(0.2, 0.5) * (min_up + max_up) / 2)
-            code, out = _dossier_cli(["audit", "checkpoint"], cli_env)
-            if code != 0:
-                checkpoints_failed.append(out)
+            # A head is written while the load goes on, and the kill may land before, during
+            # or after it.
+            checkpoint = _start_cli(["audit", "checkpoint"], cli_env)
             time.sleep(rng.uniform(min_up, max_up))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
+            code, out = _answer(checkpoint)
+            if code != 0:
+                checkpoints_failed.append(out)
             cycle.number = n + 1
             t0 = time.perf_counter()
             # On the same port: the clients keep their base URL.

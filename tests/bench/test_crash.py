@@ -18,15 +18,17 @@ DB = "postgres" if ON_POSTGRES else "sqlite"
 def test_nothing_acknowledged_is_lost_across_kill_9(tmp_path):
     with scratch_database("proofs_crash", tmp_path) as url:
         figures = crash.run(
-            db=DB, cycles=2, clients=8, units=300, min_up=0.5, max_up=1.5, database=url
+            db=DB, cycles=2, clients=8, units=300, min_up=1.0, max_up=2.0, database=url
         )
         assert figures["lost"] == 0, figures["lost_examples"]
         assert figures["verify_ok"] and figures["findings"] == [], figures
         assert figures["server_errors"] == {} and figures["refused"] == {}, figures
         assert figures["stale_reads"] == 0 and figures["checkpoints_failed"] == []
-        # The server was working when each kill came, and every life wrote a head.
-        assert all(n > 0 for n in figures["acknowledged_per_cycle"][:2]), figures
-        assert figures["heads"] >= 3
+        # The kills came while the server was working: changes acknowledged in the lives that
+        # ended in a kill, and requests in flight cut off by one.
+        assert sum(figures["acknowledged_per_cycle"][:2]) > 0, figures
+        assert figures["resent_after_crash"] > 0, figures
+        assert figures["heads"] >= 2
         assert not crash.failed(figures)
 
         # The check itself sees a change the database does not hold.
