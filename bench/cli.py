@@ -30,6 +30,15 @@ def _db(db: str) -> str:
     return db
 
 
+def _url(database: str | None) -> str | None:
+    if database is not None and "://" not in database:
+        raise typer.BadParameter(
+            f"--database {database!r} is not a database URL: sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST:PORT/NAME"
+        )
+    return database
+
+
 def _print(run: Callable[[], dict[str, Any]]) -> None:
     from bench.scratch import Refused
 
@@ -190,6 +199,7 @@ def crash(
     if database in ("sqlite", "postgres"):
         db, database = database, None
     _db(db)
+    _url(database)
     if max_up < min_up:
         raise typer.BadParameter("--max-up is at least --min-up")
     try:
@@ -230,6 +240,7 @@ def soak(
     from bench.scratch import Refused
 
     _db(db)
+    _url(database)
     try:
         figures = soak_bench.run(
             db=db,

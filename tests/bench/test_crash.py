@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from api.cli import app
 from bench import crash
 from tests.conftest import ON_POSTGRES, scratch_database
 from workflow.db import make_engine
@@ -43,3 +45,10 @@ def test_nothing_acknowledged_is_lost_across_kill_9(tmp_path):
             [row.version + 1, "recognised"],
             [row.version, "rejected"],
         ]
+
+
+@pytest.mark.parametrize("command", ["crash", "soak"])
+def test_a_database_that_is_not_a_url_is_refused_with_the_forms_it_takes(command):
+    result = CliRunner().invoke(app, ["bench", command, "--database", "mysql"])
+    assert result.exit_code == 2
+    assert "is not a database URL" in result.output
