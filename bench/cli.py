@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -27,6 +28,15 @@ def _db(db: str) -> str:
     if db not in ("sqlite", "postgres"):
         raise typer.BadParameter("--db is sqlite or postgres")
     return db
+
+
+def _url(database: str | None) -> str | None:
+    if database is not None and "://" not in database:
+        raise typer.BadParameter(
+            f"--database {database!r} is not a database URL: sqlite:///PATH or "
+            "postgresql+psycopg://USER@HOST:PORT/NAME"
+        )
+    return database
 
 
 def _print(run: Callable[[], dict[str, Any]]) -> None:
@@ -165,3 +175,85 @@ def pages(
     from bench import pages as page_bench
 
     _print(lambda: page_bench.run(db=_db(db), dossiers=dossiers, database=database))
+
+
+@bench_app.command("crash")
+def crash(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    cycles: int = typer.Option(10, "--cycles", min=1, help="SIGKILLs, each followed by a restart"),
+    clients: int = typer.Option(8, "--clients", min=1, help="concurrent HTTP clients"),
+    units: int = typer.Option(3000, "--units", min=1, help="units the clients register and walk"),
+    min_up: float = typer.Option(0.5, "--min-up", help="shortest life of the server (s)"),
+    max_up: float = typer.Option(3.0, "--max-up", help="longest life of the server (s)"),
+    seed: int = typer.Option(None, "--seed", help="replay the kill moments of an earlier run"),
+    database: str = typer.Option(
+        None, "--database", help=DATABASE_HELP + "; or sqlite/postgres, as --db"
+    ),
+) -> None:
+    """Kill the server with SIGKILL at random moments under K clients, restart it, then check
+    that every acknowledged change is there and every chain and tree head verifies (exit 1 if
+    not)."""
+    from bench import crash as crash_bench
+    from bench.scratch import Refused
+
+    if database in ("sqlite", "postgres"):
+        db, database = database, None
+    _db(db)
+    _url(database)
+    if max_up < min_up:
+        raise typer.BadParameter("--max-up is at least --min-up")
+    try:
+        figures = crash_bench.run(
+            db=db,
+            cycles=cycles,
+            clients=clients,
+            units=units,
+            min_up=min_up,
+            max_up=max_up,
+            seed=seed,
+            database=database,
+        )
+    except Refused as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(json.dumps(figures))
+    if crash_bench.failed(figures):
+        raise typer.Exit(code=1)
+
+
+@bench_app.command("soak")
+def soak(
+    db: str = typer.Option("sqlite", "--db", help="sqlite or postgres"),
+    minutes: int = typer.Option(10, "--minutes", min=1),
+    clients: int = typer.Option(8, "--clients", min=1, help="concurrent HTTP clients"),
+    units: int = typer.Option(None, "--units", help="units to register (default: 1500 a minute)"),
+    png: Path = typer.Option(None, "--png", help="draw throughput, errors and RSS here"),
+    max_growth: float = typer.Option(
+        10.0, "--max-growth", help="the server's RSS may grow this many percent after minute 1"
+    ),
+    database: str = typer.Option(None, "--database", help=DATABASE_HELP),
+) -> None:
+    """Steady mixed load (reads, lists, pages, changes) for N minutes; prints throughput, errors
+    and the server's RSS each minute; exit 1 if memory grew past --max-growth or a request
+    failed."""
+    from bench import soak as soak_bench
+    from bench.scratch import Refused
+
+    _db(db)
+    _url(database)
+    try:
+        figures = soak_bench.run(
+            db=db,
+            minutes=minutes,
+            clients=clients,
+            units=units,
+            png=png,
+            max_growth=max_growth,
+            database=database,
+        )
+    except Refused as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(json.dumps(figures))
+    if not figures["flat"] or figures["errors"]:
+        raise typer.Exit(code=1)

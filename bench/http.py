@@ -27,7 +27,7 @@ from sqlalchemy import Engine, insert
 from bench import scratch
 from bench.lifecycle import EVENTS, PROVINCE, _units, bench_payload
 from states import examples
-from states.lifecycle import Role
+from states.lifecycle import Event, Role
 from states.rulesets import Policy, RegistrationWindow, RuleSet
 from states.subjects import SubjectType
 from workflow import migrate, rulesets
@@ -113,9 +113,25 @@ def _seed(url: str, dossiers: int) -> tuple[list[dict[str, Any]], dict[int, str]
     return units, unit_tokens, seat_tokens
 
 
-def _serve(url: str, workers: int = 1) -> tuple[subprocess.Popen, str]:
+def seat_token(
+    event: Event, unit: dict[str, Any], unit_tokens: dict[int, str], seat_tokens: dict[tuple, str]
+) -> str:
+    """The token of the seat the authority map names for ``event`` on ``unit``'s dossier."""
+    if event is Event.SUBMIT_SELF_SCORE:
+        return unit_tokens[unit["id"]]
+    if event is Event.COMMUNE_APPROVE:
+        return seat_tokens[(Role.COMMUNE_REVIEWER, unit["commune_code"])]
+    role = Role.POLICE if event is Event.POLICE_VERIFY else Role.UBND
+    return seat_tokens[
+        (role, unit["commune_code"] if unit["managing_level"] == "commune" else None)
+    ]
+
+
+def _serve(
+    url: str, workers: int = 1, env_extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "EMBEDDED_SCHEDULER": "false"}
+    env = {**os.environ, "DATABASE_URL": url, "EMBEDDED_SCHEDULER": "false", **(env_extra or {})}
     exe = Path(sys.executable).parent / "dossier"
     proc = subprocess.Popen(
         [str(exe), "serve", "--port", str(port), "--workers", str(workers)],
@@ -198,16 +214,6 @@ def _run(
         proc, url = _serve(database, server_workers)
     try:
 
-        def seat(event, unit) -> str:
-            if event.value == "submit_self_score":
-                return unit_tokens[unit["id"]]
-            if event.value == "commune_approve":
-                return seat_tokens[(Role.COMMUNE_REVIEWER, unit["commune_code"])]
-            role = Role.POLICE if event.value == "police_verify" else Role.UBND
-            return seat_tokens[
-                (role, unit["commune_code"] if unit["managing_level"] == "commune" else None)
-            ]
-
         def lifecycle(i: int, http: httpx.Client):
             mine = units[i::clients]
             registered = []
@@ -233,7 +239,7 @@ def _run(
                         f"{url}/api/v1/dossiers/{did}/events/{event.value}",
                         json=bench_payload(event, unit["subject_type"]),
                         headers={
-                            "Authorization": f"Bearer {seat(event, unit)}",
+                            "Authorization": f"Bearer {seat_token(event, unit, unit_tokens, seat_tokens)}",
                             "If-Match": f'"{version}"',
                         },
                     )
