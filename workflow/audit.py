@@ -254,6 +254,16 @@ _TRAILS = Prepared(
 )
 
 
+# Every column (replay compares them), a batch of ids at a time, on the driver's cursor.
+_DOSSIERS = Prepared(
+    select(dossier_table)
+    .where(dossier_table.c.id > bindparam("after"), dossier_table.c.id <= bindparam("upto"))
+    .order_by(dossier_table.c.id)
+    .limit(bindparam("batch"))
+)
+_NO_ID = 2**63 - 1  # above every id
+
+
 def verify(
     conn: Connection,
     dossier_id: int | None = None,
@@ -261,20 +271,16 @@ def verify(
     id_range: tuple[int, int] | None = None,
 ) -> tuple[int, list[Finding]]:
     """Check every dossier's chain (or one, or ids in [lo, hi]); returns (checked, findings)."""
-    q = select(dossier_table).order_by(dossier_table.c.id)  # every column: replay compares them
+    last_id, upto = 0, _NO_ID
     if dossier_id is not None:
-        q = q.where(dossier_table.c.id == dossier_id)
-    last_id = 0
-    if id_range is not None:
-        last_id = id_range[0] - 1
-        q = q.where(dossier_table.c.id <= id_range[1])
+        last_id, upto = dossier_id - 1, dossier_id
+    elif id_range is not None:
+        last_id, upto = id_range[0] - 1, id_range[1]
     checked = 0
     findings: list[Finding] = []
     rules_of = _rules_of(conn)
     while True:
-        dossiers = [
-            r._asdict() for r in conn.execute(q.where(dossier_table.c.id > last_id).limit(batch))
-        ]
+        dossiers = _DOSSIERS.all(conn, {"after": last_id, "upto": upto, "batch": batch})
         if not dossiers:
             break
         ids = [d["id"] for d in dossiers]

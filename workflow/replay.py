@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, NamedTuple
 
 from states.deadlines import next_level
@@ -91,9 +92,12 @@ def recorded(unit: dict[str, Any], year: int) -> dict[str, Any]:
 
 
 def _aware(at: datetime | str) -> datetime:
-    """A row's time as the engine had it when it wrote the row: aware UTC."""
+    """A row's time as the engine had it when it wrote the row: aware UTC. The stored text of a
+    naive UTC time (as verify reads it) is parsed with its zone in one call."""
     if isinstance(at, str):
-        at = datetime.fromisoformat(at)
+        at = datetime.fromisoformat(at if "+" in at[19:] else at + "+00:00")
+    if at.tzinfo is UTC:
+        return at
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
@@ -156,7 +160,7 @@ def replay(
     state: State = INITIAL
     opener, opened_at, returned = first, at, False
     escalations: list[dict[str, Any]] = []
-    for r in rows[1:]:
+    for r in islice(rows, 1, None):
         seq, name = r["seq"], r["event"]
         if r["rule_set_id"] != rule_set_id:
             return [
@@ -190,7 +194,8 @@ def replay(
                 ctx = GuardContext(None, expected, rules, transition, _payload(r), None, at)  # type: ignore[arg-type]
                 changes = effects.apply(ctx, transition.dest)
                 expected.update(changes)
-                set_by.update(dict.fromkeys(changes, seq))
+                for c in changes:
+                    set_by[c] = seq
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             return [_cannot(r, err)]
         state = transition.dest
@@ -210,10 +215,8 @@ def replay(
             f"(last set by row {set_by.get(c, 1)})",
             c,
         )
-        for c in COLUMNS
-        if expected[c] != dossier[c]
-        and c not in unknown
-        and not _same_time(expected[c], dossier[c])
+        for c in (COLUMNS if not unknown else [c for c in COLUMNS if c not in unknown])
+        if expected[c] != dossier[c] and not _same_time(expected[c], dossier[c])
     ]
 
 
