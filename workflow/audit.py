@@ -261,7 +261,7 @@ _DOSSIERS = Prepared(
     .order_by(dossier_table.c.id)
     .limit(bindparam("batch"))
 )
-_NO_ID = 2**63 - 1  # above every id
+_NO_ID = 2**31 - 1  # the largest id an INTEGER column holds
 
 
 def verify(
