@@ -468,6 +468,10 @@ class Finding(BaseModel):
     dossier_id: int
     seq: int | None
     problem: str
+    column: str | None = Field(
+        None,
+        description="Cột của hồ sơ khác với nhật ký / the dossier's column replay found different",
+    )
 
 
 class VerifyOut(BaseModel):

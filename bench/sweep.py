@@ -14,23 +14,28 @@ from bench import scratch
 from states.lifecycle import INITIAL
 from states.subjects import SubjectType
 from states.territory import communes_of
-from workflow import audit, migrate, rulesets
+from workflow import audit, migrate, replay, rulesets
 from workflow.db import catch_up_sequences, make_engine, write_transaction
 from workflow.models import AuditEvent, Dossier, Unit, table_of
+from workflow.steps import open_step
 
 PROVINCE = 51
 YEAR = 2026
 
 
 def seed(engine: Engine, total: int, due: int, *, now: datetime, chunk: int = 5000) -> None:
-    """``total`` registered KDC dossiers with valid first audit rows; ``due`` of them overdue at
-    ``now`` (their step opened long ago), the rest due next year."""
+    """``total`` registered KDC dossiers with valid first audit rows that replay
+    (workflow/replay.py); ``due`` of them overdue at ``now`` (registered 60 days before, every
+    escalation level due), the rest registered at ``now`` for the next year."""
     communes = communes_of(PROVINCE)
+    overdue_at = now - timedelta(days=60)
     with write_transaction(engine) as conn:
-        rule_set_id, _ = rulesets.in_force(conn, PROVINCE, YEAR, SubjectType.KDC)
+        # (registered at, year, rule set id, rule set) of the due dossiers and of the others
+        kinds = [
+            (at, year, *rulesets.in_force(conn, PROVINCE, year, SubjectType.KDC))
+            for at, year in ((overdue_at, overdue_at.year), (now, now.year + 1))
+        ]
         start = conn.execute(select(func.coalesce(func.max(table_of(Unit).c.id), 0))).scalar_one()
-    overdue_at = now - timedelta(days=10)
-    later = now + timedelta(days=365)
     for offset in range(0, total, chunk):
         n = min(chunk, total - offset)
         units, dossiers, trails = [], [], []
@@ -49,7 +54,8 @@ def seed(engine: Engine, total: int, due: int, *, now: datetime, chunk: int = 50
                     "created_at": now,
                 }
             )
-            is_due = i < due
+            at, year, rule_set_id, rules = kinds[0 if i < due else 1]
+            facts = replay.recorded(units[-1], year)
             record = {
                 "dossier_id": uid,
                 "seq": 1,
@@ -60,38 +66,28 @@ def seed(engine: Engine, total: int, due: int, *, now: datetime, chunk: int = 50
                 "actor_id": None,
                 "actor_name": "seed",
                 "role": "province_admin",
-                "payload": "{}",
+                "payload": audit.canonical_json({replay.RECORDED: facts}),
                 "reason": None,
-                "at": now,
+                "at": at,
                 "request_id": None,
                 "rule_set_id": rule_set_id,
             }
             digest = audit.row_hash(audit.GENESIS, record)
             trails.append({**record, "prev_hash": audit.GENESIS, "hash": digest})
-            dossiers.append(
-                {
-                    "id": uid,
-                    "unit_id": uid,
-                    "year": YEAR,
-                    "state": INITIAL.value,
-                    "version": 1,
-                    "rule_set_id": rule_set_id,
-                    "subject_type": "KDC",
-                    "managing_level": "commune",
-                    "province_code": PROVINCE,
-                    "commune_code": c.code,
-                    "step_opened_at": now,
-                    "step_seq": 1,
-                    "due_at": overdue_at if is_due else later,
-                    "escalation_level": 0,
-                    "next_escalation_at": overdue_at - timedelta(days=3) if is_due else later,
-                    "returns": {},
-                    "audit_seq": 1,
-                    "audit_head": digest,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+            row = {
+                "id": uid,
+                **facts,
+                "state": INITIAL.value,
+                "version": 1,
+                "rule_set_id": rule_set_id,
+                "returns": {},
+                "audit_seq": 1,
+                "audit_head": digest,
+                "created_at": at,
+                "updated_at": at,
+            }
+            # The step columns as registration writes them (workflow/steps.py).
+            dossiers.append({**row, **open_step(rules, row, INITIAL, at, seq=1)})
         with write_transaction(engine) as conn:
             conn.execute(insert(table_of(Unit)), units)
             conn.execute(insert(table_of(Dossier)), dossiers)

@@ -1,4 +1,5 @@
-"""The audit trail: append one hash-chained row per accepted event; verify and replay the chain.
+"""The audit trail: append one hash-chained row per accepted event; verify the chain, then replay
+it to every column of the dossier (workflow/replay.py).
 
 A row's hash covers a canonical encoding of every recorded field and the previous row's hash,
 so an edited, deleted, inserted or reordered row breaks the chain at that row. The dossier row
@@ -8,14 +9,16 @@ keeps the chain's head, so losing the last row is noticed too.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, String, bindparam, insert, select, type_coerce
+from sqlalchemy.exc import NoResultFound
 
-from states.lifecycle import INITIAL, TRANSITION_BY_EVENT, Event, State
-from workflow import jsontext
+from states.rulesets import RuleSet
+from workflow import jsontext, replay, rulesets
 from workflow.models import AuditEvent, Dossier, table_of
 from workflow.prepared import Prepared, utc_text
 
@@ -23,7 +26,7 @@ audit_table = table_of(AuditEvent)
 dossier_table = table_of(Dossier)
 
 GENESIS = "0" * 64
-REGISTER = "register"
+REGISTER = replay.REGISTER
 
 HASHED_FIELDS = (
     "dossier_id",
@@ -159,27 +162,24 @@ class Finding:
     dossier_id: int
     seq: int | None
     problem: str
+    column: str | None = None  # the dossier's column that replay found different
 
     def as_dict(self) -> dict[str, Any]:
-        return {"dossier_id": self.dossier_id, "seq": self.seq, "problem": self.problem}
+        return {
+            "dossier_id": self.dossier_id,
+            "seq": self.seq,
+            "problem": self.problem,
+            "column": self.column,
+        }
 
 
-def _replay(rows: list[dict[str, Any]]) -> tuple[str | None, int]:
-    """Rebuild (state, version) from the trail alone, using the lifecycle table."""
-    state: str | None = None
-    version = 0
-    for r in rows:
-        if r["event"] == REGISTER:
-            state, version = INITIAL.value, 1
-        elif r["event"] in Event._value2member_map_:
-            t = TRANSITION_BY_EVENT[Event(r["event"])]
-            if state is None or State(state) not in t.sources:
-                return None, -1
-            state, version = t.dest.value, version + 1
-    return state, version
-
-
-def verify_dossier(dossier: dict[str, Any], rows: list[dict[str, Any]]) -> list[Finding]:
+def verify_dossier(
+    dossier: dict[str, Any],
+    rows: list[dict[str, Any]],
+    rules_of: Callable[[int], RuleSet | None],
+) -> list[Finding]:
+    """The chain of ``rows`` (the dossier's whole trail, in order), then, if it holds, the full
+    replay of every column of ``dossier`` (workflow/replay.py)."""
     did = dossier["id"]
     findings: list[Finding] = []
     prev = GENESIS
@@ -223,18 +223,23 @@ def verify_dossier(dossier: dict[str, Any], rows: list[dict[str, Any]]) -> list[
             )
         )
         return findings
-    state, version = _replay(rows)
-    if state != dossier["state"] or version != dossier["version"]:
-        findings.append(
-            Finding(
-                did,
-                None,
-                f"replaying the trail gives state {state} version "
-                f"{version}, the dossier says {dossier['state']} "
-                f"version {dossier['version']}",
-            )
-        )
-    return findings
+    return [
+        Finding(did, d.seq, f"replaying the trail: {d.problem}", d.column)
+        for d in replay.replay(dossier, rows, rules_of)
+    ]
+
+
+def _rules_of(conn: Connection) -> Callable[[int], RuleSet | None]:
+    """Rule sets by id, parsed once each (``rulesets.load`` keeps them); None for an id that
+    names no rule set (a forged row)."""
+
+    def rules_of(rule_set_id: int) -> RuleSet | None:
+        try:
+            return rulesets.load(conn, rule_set_id)
+        except NoResultFound:
+            return None
+
+    return rules_of
 
 
 _TRAIL_COLUMNS = [
@@ -249,6 +254,16 @@ _TRAILS = Prepared(
 )
 
 
+# Every column (replay compares them), a batch of ids at a time, on the driver's cursor.
+_DOSSIERS = Prepared(
+    select(dossier_table)
+    .where(dossier_table.c.id > bindparam("after"), dossier_table.c.id <= bindparam("upto"))
+    .order_by(dossier_table.c.id)
+    .limit(bindparam("batch"))
+)
+_NO_ID = 2**31 - 1  # the largest id an INTEGER column holds
+
+
 def verify(
     conn: Connection,
     dossier_id: int | None = None,
@@ -256,25 +271,16 @@ def verify(
     id_range: tuple[int, int] | None = None,
 ) -> tuple[int, list[Finding]]:
     """Check every dossier's chain (or one, or ids in [lo, hi]); returns (checked, findings)."""
-    q = select(
-        dossier_table.c.id,
-        dossier_table.c.state,
-        dossier_table.c.version,
-        dossier_table.c.audit_seq,
-        dossier_table.c.audit_head,
-    ).order_by(dossier_table.c.id)
+    last_id, upto = 0, _NO_ID
     if dossier_id is not None:
-        q = q.where(dossier_table.c.id == dossier_id)
-    last_id = 0
-    if id_range is not None:
-        last_id = id_range[0] - 1
-        q = q.where(dossier_table.c.id <= id_range[1])
+        last_id, upto = dossier_id - 1, dossier_id
+    elif id_range is not None:
+        last_id, upto = id_range[0] - 1, id_range[1]
     checked = 0
     findings: list[Finding] = []
+    rules_of = _rules_of(conn)
     while True:
-        dossiers = [
-            r._asdict() for r in conn.execute(q.where(dossier_table.c.id > last_id).limit(batch))
-        ]
+        dossiers = _DOSSIERS.all(conn, {"after": last_id, "upto": upto, "batch": batch})
         if not dossiers:
             break
         ids = [d["id"] for d in dossiers]
@@ -284,7 +290,7 @@ def verify(
             if trail_of is not None:
                 trail_of.append(r)
         for d in dossiers:
-            findings.extend(verify_dossier(d, trails[d["id"]]))
+            findings.extend(verify_dossier(d, trails[d["id"]], rules_of))
         checked += len(dossiers)
         last_id = ids[-1]
     return checked, findings

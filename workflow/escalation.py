@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, insert, update
 from states.deadlines import due_level, escalation_target, next_level
 from states.lifecycle import STEP_OF_STATE, State
 from states.subjects import ManagingLevel, SubjectType
-from workflow import audit, rulesets
+from workflow import audit, replay, rulesets
 from workflow.models import Dossier, Escalation, table_of
 from workflow.outbox import ESCALATION, enqueue
 from workflow.steps import deadline_rules
@@ -25,7 +25,7 @@ dossier_table = table_of(Dossier)
 escalation_table = table_of(Escalation)
 
 SYSTEM_ACTOR = "Hệ thống theo dõi hạn / deadline clock"
-ESCALATE = "escalate"
+ESCALATE = replay.ESCALATE
 
 _INSERT = insert(escalation_table)
 _ADVANCE = (

@@ -16,7 +16,7 @@ from states.criteria import CriterionKind
 from states.lifecycle import INITIAL
 from states.rulesets import RuleSet, registration_window_reasons
 from states.subjects import SubjectType
-from workflow import audit, outbox, rulesets
+from workflow import audit, outbox, replay, rulesets
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, no_unit
@@ -274,7 +274,8 @@ def _insert(
         actor_id=actor.id,
         actor_name=actor.name,
         role=actor.role.value,
-        payload=payload,
+        # The request's own fields beside what the row takes from the unit (it wins a clash).
+        payload={**payload, replay.RECORDED: replay.recorded(unit, year)},
         reason=None,
         at=at,
         request_id=request_id,
