@@ -13,6 +13,9 @@ class Settings(BaseSettings):
 
     # SQLite is the embedded default: no other service needed to try the engine.
     database_url: str = "sqlite:///dossier.db"
+    # How long a request waits for a database another process holds (SQLite's busy timeout,
+    # PostgreSQL's lock_timeout) before it is answered 503 with Retry-After.
+    database_busy_timeout_seconds: float = 30.0
     timezone: str = "Asia/Ho_Chi_Minh"
     # A user's API token stops working this many days after it was issued or rotated.
     token_ttl_days: int = 365
