@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from workflow.db import read_connection
+from workflow.db import reading_after_refusal
 from workflow.models import AuditEvent, table_of
 
 audit_table = table_of(AuditEvent)
@@ -21,9 +21,8 @@ def is_seq_taken(err: IntegrityError) -> bool:
 
 
 def row_id_at(dossier_id: int, seq: int, engine: Engine | None = None) -> int | None:
-    """The id of the row that holds ``seq`` in the dossier's trail (read afresh: the refused
-    transaction is gone)."""
-    with read_connection(engine) as conn:
+    """The id of the row that holds ``seq`` in the dossier's trail."""
+    with reading_after_refusal(engine) as conn:
         return conn.execute(
             select(audit_table.c.id).where(
                 audit_table.c.dossier_id == dossier_id, audit_table.c.seq == seq

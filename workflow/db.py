@@ -306,6 +306,33 @@ def joined(conn: Connection):
     return _current(_joined, conn)
 
 
+@contextmanager
+def reading_after_refusal(engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection to read what a refused write ran into (the dossier already registered, the
+    row already at a seq) without checking out a second one while the caller's transaction
+    holds the first: 64 refused registrations, each holding one and waiting for another,
+    emptied the pool for 30 s. On PostgreSQL that transaction is aborted by the refusal and is
+    rolled back here (it fails anyway); SQLite's survives a refused statement."""
+    conn = _joined.get()
+    if conn is None:
+        with read_connection(engine) as fresh:
+            yield fresh
+        return
+    if conn.dialect.name == "sqlite" or is_autocommit(conn):
+        yield conn
+        return
+    conn.rollback()
+    try:
+        yield conn
+    finally:
+        # The read began a transaction of its own (on the driver's connection, for a prepared
+        # statement): ended here, since the pool does not reset a connection it takes back.
+        conn.rollback()
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is not None:
+            dbapi.rollback()
+
+
 def joined_connection() -> Connection | None:
     """The transaction ``joined`` made current, if any."""
     return _joined.get()
