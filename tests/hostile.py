@@ -11,10 +11,21 @@ from workflow.db import get_engine, read_connection
 _BOOKKEEPING = {("app_user", "last_used_at")}
 
 
+_REFLECTED: dict[str, MetaData] = {}
+
+
+def _tables() -> MetaData:
+    # Reflected once per database: schemathesis takes a snapshot around every case.
+    key = get_engine().url.render_as_string(hide_password=False)
+    if key not in _REFLECTED:
+        _REFLECTED[key] = MetaData()
+        _REFLECTED[key].reflect(get_engine())
+    return _REFLECTED[key]
+
+
 def database_snapshot() -> dict[str, list[tuple]]:
     """Every row of every table (alembic's bookkeeping aside), in primary-key order."""
-    meta = MetaData()
-    meta.reflect(get_engine())
+    meta = _tables()
     tables = {}
     with read_connection() as conn:
         for name, table in sorted(meta.tables.items()):
