@@ -123,24 +123,34 @@ def _field_path(loc: tuple | list) -> str:
     return ".".join(parts)
 
 
+# A body with thousands of unknown fields was a multi-megabyte answer: the first 50 are listed,
+# and the count says how many there were.
+MAX_LISTED_ERRORS = 50
+
+
 def validation_problem(request: Request, err: RequestValidationError) -> JSONResponse:
+    found = err.errors()
     errors = [
         {
             "field": _field_path(e.get("loc", ())),
             "message": e.get("msg", ""),
             "type": e.get("type", ""),
         }
-        for e in err.errors()
+        for e in found[:MAX_LISTED_ERRORS]
     ]
     reasons = [f"{e['field']}: {e['message']}" for e in errors]
+    listed = "check the fields listed"
+    if len(found) > len(errors):
+        listed += f" (the first {len(errors)} of {len(found)} errors)"
     return problem(
         422,
         "Dữ liệu không hợp lệ / Invalid input",
-        "Kiểm tra các trường được nêu / check the fields listed: " + "; ".join(reasons),
+        f"Kiểm tra các trường được nêu / {listed}: " + "; ".join(reasons),
         type_="/problems/invalid-input",
         instance=request.url.path,
         errors=errors,
         reasons=reasons,
+        error_count=len(found),
     )
 
 

@@ -37,18 +37,23 @@ _BEGIN = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE
 # processes still meet SQLite's own busy timeout.
 _WRITERS: dict[str, threading.RLock] = {}
 _WRITERS_GUARD = threading.Lock()
-WRITER_WAIT_S = 30  # as SQLite's busy timeout: then "database is locked", a 503 to retry
+# A turn not given in this long is "database is locked", a 503 to retry; None: the engine's busy
+# timeout (DATABASE_BUSY_TIMEOUT_SECONDS), as long as SQLite waits for another process.
+WRITER_WAIT_S: float | None = None
+_BUSY_TIMEOUT = "antt_busy_timeout_s"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
     # The dossier's JSON columns are written and read by orjson (workflow/jsontext.py).
     kwargs.setdefault("json_serializer", jsontext.dumps)
     kwargs.setdefault("json_deserializer", jsontext.loads)
+    busy = get_settings().database_busy_timeout_seconds
     if url.startswith("sqlite"):
         synchronous = get_settings().sqlite_synchronous  # FULL, NORMAL or EXTRA, validated
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+            url, connect_args={"timeout": busy, "check_same_thread": False}, **kwargs
         )
+        engine.__dict__[_BUSY_TIMEOUT] = busy
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn, _record):
@@ -72,13 +77,34 @@ def make_engine(url: str, **kwargs) -> Engine:
             dbapi = conn.connection.dbapi_connection
             assert dbapi is not None  # None only once invalidated, never while it begins
             if not dbapi.in_transaction:
-                dbapi.execute(_BEGIN[mode])
+                _driver_execute(dbapi, _BEGIN[mode])
 
         return engine
     # Every connection is used inside a with-block that commits or rolls back, so the pool's
     # extra ROLLBACK on check-in is a wasted round trip (about 50 us a transaction here).
     kwargs.setdefault("pool_reset_on_return", None)
-    return create_engine(url, pool_size=10, max_overflow=20, **kwargs)
+    # A table or row another session holds is waited for as long as SQLite's busy timeout,
+    # then refused (lock_not_available: a 503 to retry) instead of holding the request forever.
+    kwargs.setdefault("connect_args", {"options": f"-c lock_timeout={int(busy * 1000)}"})
+    engine = create_engine(url, pool_size=10, max_overflow=20, **kwargs)
+    engine.__dict__[_BUSY_TIMEOUT] = busy
+    return engine
+
+
+def _driver_execute(dbapi: Any, sql: str) -> None:
+    """Run ``sql`` on SQLite's own connection; "database is locked" as SQLAlchemy raises it, so
+    that the API answers it as every other busy database (503), not as an unknown error."""
+    try:
+        dbapi.execute(sql)
+    except sqlite3.OperationalError as err:
+        raise OperationalError(sql, None, err) from err
+
+
+def _driver_commit(dbapi: Any) -> None:
+    try:
+        dbapi.commit()
+    except sqlite3.OperationalError as err:
+        raise OperationalError("COMMIT", None, err) from err
 
 
 def get_engine() -> Engine:
@@ -107,13 +133,14 @@ def _writer_lock(engine: Engine) -> threading.RLock:
     return lock
 
 
-def _take_turn(lock: threading.RLock) -> None:
-    if not lock.acquire(timeout=WRITER_WAIT_S):
+def _take_turn(lock: threading.RLock, engine: Engine) -> None:
+    wait = WRITER_WAIT_S if WRITER_WAIT_S is not None else engine.__dict__.get(_BUSY_TIMEOUT, 30)
+    if not lock.acquire(timeout=wait):
         raise OperationalError(
             "BEGIN IMMEDIATE",
             None,
             sqlite3.OperationalError(
-                f"database is locked: another writer of this process held it for {WRITER_WAIT_S} s"
+                f"database is locked: another writer of this process held it for {wait} s"
             ),
         )
 
@@ -125,7 +152,7 @@ def one_writer(engine: Engine) -> Iterator[None]:
         yield
         return
     lock = _writer_lock(engine)
-    _take_turn(lock)
+    _take_turn(lock, engine)
     try:
         yield
     finally:
@@ -170,12 +197,12 @@ class _WriteTransaction:
 
     def _begin_sqlite(self, engine: Engine) -> Connection:
         lock = self._lock = _writer_lock(engine)
-        _take_turn(lock)
+        _take_turn(lock, engine)
         try:
             conn = self._conn = _writer_connection(engine)
             dbapi = conn.connection.dbapi_connection
             assert dbapi is not None  # None only once invalidated, and then it was replaced
-            dbapi.execute(_BEGIN["IMMEDIATE"])
+            _driver_execute(dbapi, _BEGIN["IMMEDIATE"])
         except BaseException:
             lock.release()
             raise
@@ -200,7 +227,7 @@ class _WriteTransaction:
             began = conn.in_transaction()  # SQLAlchemy joined the driver's transaction
             if kind is None:
                 try:
-                    conn.commit() if began else dbapi.commit()
+                    conn.commit() if began else _driver_commit(dbapi)
                 except BaseException:
                     dbapi.rollback()  # leave no transaction open on the writer's connection
                     raise
@@ -278,6 +305,33 @@ def _current(var: ContextVar[Connection | None], conn: Connection) -> Iterator[C
 def joined(conn: Connection):
     """Make ``write_transaction`` (the engine's, the registration's) use ``conn``'s transaction."""
     return _current(_joined, conn)
+
+
+@contextmanager
+def reading_after_refusal(engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection to read what a refused write ran into (the dossier already registered, the
+    row already at a seq) without checking out a second one while the caller's transaction
+    holds the first: 64 refused registrations, each holding one and waiting for another,
+    emptied the pool for 30 s. On PostgreSQL that transaction is aborted by the refusal and is
+    rolled back here (it fails anyway); SQLite's survives a refused statement."""
+    conn = _joined.get()
+    if conn is None:
+        with read_connection(engine) as fresh:
+            yield fresh
+        return
+    if conn.dialect.name == "sqlite" or is_autocommit(conn):
+        yield conn
+        return
+    conn.rollback()
+    try:
+        yield conn
+    finally:
+        # The read began a transaction of its own (on the driver's connection, for a prepared
+        # statement): ended here, since the pool does not reset a connection it takes back.
+        conn.rollback()
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is not None:
+            dbapi.rollback()
 
 
 def joined_connection() -> Connection | None:

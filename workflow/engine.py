@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 
 from states import access, calendar, lifecycle
 from states.authority import Place
@@ -33,10 +34,11 @@ from states.lifecycle import (
 )
 from states.rulesets import RuleSet
 from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
-from workflow import audit, effects, outbox, rulesets
+from workflow import audit, broken_trails, effects, outbox, rulesets
 from workflow.actors import Actor
 from workflow.db import is_autocommit, is_sqlite, read_connection, write_transaction
 from workflow.errors import (
+    BrokenTrail,
     Forbidden,
     GuardFailed,
     InvalidInput,
@@ -227,14 +229,22 @@ def fire(
     )
     # One transaction, the row locked first (FOR UPDATE; SQLite's BEGIN IMMEDIATE): the API
     # joins it with its idempotency record, every other caller gets its own.
-    with write_transaction(engine) as conn:
-        dossier = _lock(conn, dossier_id)
-        # Under the lock the row cannot have moved; if it did, refuse rather than fork history.
-        decided = _decide(conn, dossier, move)
-        # The seat that owns the new step hears of it, in the same transaction.
-        if not _write(conn, decided, outbox.step_opened(dossier, move.at)):
-            raise VersionConflict(expected_version, dossier["version"])
-        return dossier
+    try:
+        with write_transaction(engine) as conn:
+            dossier = _lock(conn, dossier_id)
+            # Under the lock the row cannot have moved; if it did, refuse rather than fork history.
+            decided = _decide(conn, dossier, move)
+            # The seat that owns the new step hears of it, in the same transaction.
+            if not _write(conn, decided, outbox.step_opened(dossier, move.at)):
+                raise VersionConflict(expected_version, dossier["version"])
+            return dossier
+    except IntegrityError as err:
+        if not broken_trails.is_seq_taken(err):
+            raise
+        # A row at the seq this event was to take was written behind the engine.
+        seq = decided.audit_row["seq"]
+        row_id = broken_trails.row_id_at(dossier_id, seq, engine)
+        raise BrokenTrail(dossier_id, row_id, seq) from None
 
 
 class _Decided(NamedTuple):

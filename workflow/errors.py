@@ -63,6 +63,27 @@ class Conflict(WorkflowError):
     title = "Xung đột dữ liệu / Conflict"
 
 
+class BrokenTrail(Conflict):
+    """The dossier's audit trail holds a row the dossier does not record (written behind the
+    engine): no event is added after it until an operator has looked."""
+
+    title = "Nhật ký hồ sơ bị hỏng / Broken audit trail"
+
+    def __init__(self, dossier_id: int, row_id: int | None, seq: int) -> None:
+        row = f"dòng {row_id} (seq {seq})" if row_id is not None else f"seq {seq}"
+        row_en = f"row {row_id} (seq {seq})" if row_id is not None else f"the row at seq {seq}"
+        super().__init__(
+            f"Nhật ký của hồ sơ số {dossier_id} bị hỏng: {row} đã có mà hồ sơ không ghi nhận; "
+            f"không có thay đổi nào được ghi, báo quản trị chạy `dossier audit verify` / the "
+            f"audit trail of dossier {dossier_id} is broken: {row_en} is there although the "
+            "dossier does not record it; nothing was changed; ask an operator to run "
+            "`dossier audit verify`",
+            dossier_id=dossier_id,
+            audit_row_id=row_id,
+            seq=seq,
+        )
+
+
 class GuardFailed(WorkflowError):
     title = "Chưa đủ điều kiện / Conditions not met"
 

@@ -57,11 +57,17 @@ def decode_cursor(cursor: str | None, kinds: tuple[type, ...]) -> list[Any] | No
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(kinds):
             raise ValueError
-        values = [datetime.fromisoformat(v) if k is datetime else k(v) for k, v in zip(kinds, raw)]
-        if any(isinstance(v, int) and not 0 <= v < 2**31 for v in values):
+        # Only what encode_cursor writes: an id is an int of the id range (not a float, bool
+        # or 1e400), a time an ISO string.
+        values = [datetime.fromisoformat(v) if k is datetime else v for k, v in zip(kinds, raw)]
+        if any(
+            type(v) is not int or not 0 <= v < 2**31
+            for k, v in zip(kinds, values)
+            if k is not datetime
+        ):
             raise ValueError
         return values
-    except (ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError, RecursionError):
         raise InvalidInput(
             [
                 "cursor: con trỏ trang không hợp lệ; dùng giá trị next_cursor của trang "
@@ -143,11 +149,11 @@ def dossier_query(
     if f.awaiting_me:
         # The inbox: soonest due first; the key is (due, id) so the order is total and stable.
         due = func.coalesce(c.due_at, NO_DUE)
+        after = decode_cursor(cursor, (datetime, int))  # a bad cursor is refused, inbox or none
         mine = awaiting_clause(actor)
         if mine is None:
             return None
         where.append(mine)
-        after = decode_cursor(cursor, (datetime, int))
         if after:
             where.append(tuple_(due, c.id) > tuple_(after[0], after[1]))
         q = q.where(*where).order_by(due, c.id)

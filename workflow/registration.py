@@ -18,7 +18,7 @@ from states.rulesets import RuleSet, registration_window_reasons
 from states.subjects import SubjectType
 from workflow import audit, outbox, replay, rulesets
 from workflow.actors import Actor
-from workflow.db import read_connection, write_transaction
+from workflow.db import reading_after_refusal, write_transaction
 from workflow.errors import Conflict, Forbidden, GuardFailed, InvalidInput, no_unit
 from workflow.models import DOSSIER_UNIT_COLUMNS, Dossier, Unit, table_of
 from workflow.prepared import Prepared
@@ -165,7 +165,7 @@ def _households(conn, unit, year, rules: RuleSet, payload, now) -> list[str]:
 
 def _already_registered(unit_id: int, year: int, engine: Engine | None) -> Conflict:
     """The unique (unit, year) index refused a second live dossier: name the one there is."""
-    with read_connection(engine) as conn:
+    with reading_after_refusal(engine) as conn:
         existing = _LIVE.first(conn, {"unit_id": unit_id, "year": year})
     if existing is None:  # withdrawn in the meantime: the unit may register again
         return Conflict(

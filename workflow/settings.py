@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     # every commit, so an acknowledged change survives a power cut; NORMAL only survives a
     # process kill (a power cut can lose the last commits); EXTRA also syncs the directory.
     sqlite_synchronous: Literal["FULL", "NORMAL", "EXTRA"] = "FULL"
+    # How long a request waits for a database another process holds (SQLite's busy timeout,
+    # PostgreSQL's lock_timeout) before it is answered 503 with Retry-After.
+    database_busy_timeout_seconds: float = 30.0
     timezone: str = "Asia/Ho_Chi_Minh"
     # A user's API token stops working this many days after it was issued or rotated.
     token_ttl_days: int = 365

@@ -90,5 +90,6 @@ def healthz(response: Response) -> dict[str, str]:
             conn.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means not ready; the body says which part
         response.status_code = 503
+        response.headers["Retry-After"] = "2"  # as every other 503: ask again shortly
         return {"status": "unavailable", "database": "unreachable"}
     return {"status": "ok", "database": "ok"}

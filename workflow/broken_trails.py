@@ -1,0 +1,30 @@
+"""Telling a trail broken behind the engine from any other refused write: a row already at the
+seq an event was to take (a forged or half-restored audit row) fails the unique (dossier, seq)
+constraint, which is the dossier's problem to name, not a 500."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from workflow.db import reading_after_refusal
+from workflow.models import AuditEvent, table_of
+
+audit_table = table_of(AuditEvent)
+# PostgreSQL names the constraint; SQLite names its columns.
+_SEQ_TAKEN = ("uq_audit_dossier_seq", "audit_event.dossier_id, audit_event.seq")
+
+
+def is_seq_taken(err: IntegrityError) -> bool:
+    text = str(err.orig)
+    return any(marker in text for marker in _SEQ_TAKEN)
+
+
+def row_id_at(dossier_id: int, seq: int, engine: Engine | None = None) -> int | None:
+    """The id of the row that holds ``seq`` in the dossier's trail."""
+    with reading_after_refusal(engine) as conn:
+        return conn.execute(
+            select(audit_table.c.id).where(
+                audit_table.c.dossier_id == dossier_id, audit_table.c.seq == seq
+            )
+        ).scalar_one_or_none()
