@@ -8,11 +8,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from workflow.db import reading_after_refusal
-from workflow.models import AuditEvent, table_of
+from workflow.models import AuditEvent, UserEvent, table_of
 
 audit_table = table_of(AuditEvent)
+user_event_table = table_of(UserEvent)
 # PostgreSQL names the constraint; SQLite names its columns.
 _SEQ_TAKEN = ("uq_audit_dossier_seq", "audit_event.dossier_id, audit_event.seq")
+_USER_SEQ_TAKEN = ("uq_user_event_user_seq", "user_event.user_id, user_event.seq")
 
 
 def is_seq_taken(err: IntegrityError) -> bool:
@@ -26,5 +28,20 @@ def row_id_at(dossier_id: int, seq: int, engine: Engine | None = None) -> int | 
         return conn.execute(
             select(audit_table.c.id).where(
                 audit_table.c.dossier_id == dossier_id, audit_table.c.seq == seq
+            )
+        ).scalar_one_or_none()
+
+
+def is_user_seq_taken(err: IntegrityError) -> bool:
+    text = str(err.orig)
+    return any(marker in text for marker in _USER_SEQ_TAKEN)
+
+
+def user_row_id_at(user_id: int, seq: int, engine: Engine | None = None) -> int | None:
+    """The id of the row that holds ``seq`` in the user's trail."""
+    with reading_after_refusal(engine) as conn:
+        return conn.execute(
+            select(user_event_table.c.id).where(
+                user_event_table.c.user_id == user_id, user_event_table.c.seq == seq
             )
         ).scalar_one_or_none()

@@ -84,6 +84,27 @@ class BrokenTrail(Conflict):
         )
 
 
+class BrokenUserTrail(Conflict):
+    """A user's trail holds a row the user does not record (written behind the engine): no change
+    to that user is added after it until an operator has looked."""
+
+    title = "Nhật ký người dùng bị hỏng / Broken user trail"
+
+    def __init__(self, user_id: int, row_id: int | None, seq: int) -> None:
+        row = f"dòng {row_id} (seq {seq})" if row_id is not None else f"seq {seq}"
+        row_en = f"row {row_id} (seq {seq})" if row_id is not None else f"the row at seq {seq}"
+        super().__init__(
+            f"Nhật ký của người dùng số {user_id} bị hỏng: {row} đã có mà tài khoản không ghi "
+            f"nhận; không có thay đổi nào được ghi, báo quản trị chạy `dossier audit verify` / "
+            f"the trail of user {user_id} is broken: {row_en} is there although the account "
+            "does not record it; nothing was changed; ask an operator to run "
+            "`dossier audit verify`",
+            user_id=user_id,
+            user_event_id=row_id,
+            seq=seq,
+        )
+
+
 class GuardFailed(WorkflowError):
     title = "Chưa đủ điều kiện / Conditions not met"
 

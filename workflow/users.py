@@ -19,10 +19,10 @@ from states import access, territory
 from states.authority import Seat
 from states.contacts import normalise_email, normalise_phone
 from states.lifecycle import Role
-from workflow import queries, user_trail
+from workflow import broken_trails, queries, user_trail
 from workflow.actors import Actor
 from workflow.db import read_connection, write_transaction
-from workflow.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflow.errors import BrokenUserTrail, Conflict, Forbidden, InvalidInput, NotFound
 from workflow.models import AppUser, Unit, table_of
 from workflow.settings import get_settings
 from workflow.tokens import UNKNOWN as UNKNOWN_TOKEN
@@ -326,18 +326,27 @@ def _record_change(
     now: datetime,
     request_id: str | None,
 ) -> None:
-    head = user_trail.append(
-        conn,
-        user_id=row.id,
-        seq=row.trail_seq + 1,
-        prev_hash=row.trail_head or user_trail.GENESIS,
-        event=event,
-        who=who(by, operator),
-        before=before,
-        after=after,
-        at=now,
-        request_id=request_id,
-    )
+    seq = row.trail_seq + 1
+    try:
+        head = user_trail.append(
+            conn,
+            user_id=row.id,
+            seq=seq,
+            prev_hash=row.trail_head or user_trail.GENESIS,
+            event=event,
+            who=who(by, operator),
+            before=before,
+            after=after,
+            at=now,
+            request_id=request_id,
+        )
+    except IntegrityError as err:
+        if not broken_trails.is_user_seq_taken(err):
+            raise
+        # A row at the seq this change was to take was written behind the engine.
+        raise BrokenUserTrail(
+            row.id, broken_trails.user_row_id_at(row.id, seq, conn.engine), seq
+        ) from None
     conn.execute(
         update(user_table)
         .where(user_table.c.id == row.id)

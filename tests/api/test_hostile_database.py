@@ -17,9 +17,9 @@ from states.lifecycle import Event, State
 from tests.api.helpers import fire, walk
 from tests.conftest import DATABASE_URL, ON_POSTGRES
 from tests.hostile import database_snapshot
-from workflow import audit
+from workflow import audit, user_trail
 from workflow.db import make_engine, read_connection, set_engine, write_transaction
-from workflow.models import AuditEvent, Dossier
+from workflow.models import AppUser, AuditEvent, Dossier, UserEvent
 from workflow.settings import get_settings
 
 # What a client may read while the database is held: no route here reads it.
@@ -34,6 +34,8 @@ WITHOUT_DATABASE = {
 }
 audit_table = AuditEvent.__table__
 dossier_table = Dossier.__table__
+user_table = AppUser.__table__
+user_event_table = UserEvent.__table__
 
 
 def _forge_next_row(dossier_id: int) -> int:
@@ -176,3 +178,45 @@ def test_a_database_held_by_another_process_is_503_with_retry_after_on_every_rou
         headers={**api.auth(reviewer), "If-Match": f'"{d["version"]}"'},
     )
     assert r.status_code == 503, r.text
+
+
+def test_a_forged_user_trail_row_makes_the_next_change_a_409_naming_user_and_row(api):
+    admin = api.world.actor("province_admin", "province")
+    police = api.world.actor("police")
+    with write_transaction() as conn:  # the row the next change would write, forged by hand
+        user = conn.execute(select(user_table).where(user_table.c.id == police.id)).one()
+        user_trail.append(
+            conn,
+            user_id=police.id,
+            seq=user.trail_seq + 1,
+            prev_hash=user.trail_head or user_trail.GENESIS,
+            event="deactivated",
+            who=user_trail.Who(None, "forger", "operator"),
+            before={},
+            after={},
+            at=datetime.now(UTC),
+            request_id=None,
+        )
+        forged = conn.execute(
+            select(user_event_table.c.id).where(
+                user_event_table.c.user_id == police.id,
+                user_event_table.c.seq == user.trail_seq + 1,
+            )
+        ).scalar_one()
+    api.token(admin)  # issued before the snapshot
+    before = database_snapshot()
+    r = api.client.patch(
+        f"/api/v1/users/{police.id}", json={"name": "Tên mới"}, headers=api.auth(admin)
+    )
+    assert r.status_code == 409, r.text
+    problem = r.json()
+    assert problem["type"] == "/problems/broken-user-trail"
+    assert problem["user_id"] == police.id and problem["user_event_id"] == forged
+    assert str(forged) in problem["detail"] and "audit verify" in problem["detail"]
+    assert database_snapshot() == before
+    # Another user's trail is whole: changes to them go on.
+    other = api.world.actor("commune_reviewer")
+    r = api.client.patch(
+        f"/api/v1/users/{other.id}", json={"name": "Tên khác"}, headers=api.auth(admin)
+    )
+    assert r.status_code == 200, r.text
