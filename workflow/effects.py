@@ -16,6 +16,22 @@ from states.lifecycle import Event, State
 from states.scoring import classify, grant_recognition, sheet_total
 from workflow.guards import GuardContext, parse_date
 
+# The dossier columns an event's effect may set (the engine writes them, replay rebuilds them).
+EFFECT_COLUMNS = (
+    "returns",
+    "assessment",
+    "verified_assessment",
+    "self_scores",
+    "verified_scores",
+    "total_score",
+    "classification",
+    "decision_no",
+    "decision_date",
+    "last_reason",
+    "withdrawn_at",
+)
+
+
 EFFECTS: dict[Event, Callable[[GuardContext], dict[str, Any]]] = {}
 
 

@@ -37,6 +37,7 @@ from states.subjects import MANAGING_LEVEL_OF, SUBJECT_OF
 from workflow import audit, broken_trails, effects, outbox, rulesets
 from workflow.actors import Actor
 from workflow.db import is_autocommit, is_sqlite, read_connection, write_transaction
+from workflow.effects import EFFECT_COLUMNS
 from workflow.errors import (
     BrokenTrail,
     Forbidden,
@@ -51,7 +52,7 @@ from workflow.errors import (
 from workflow.guards import GUARDS, GuardContext, missing_fields
 from workflow.models import DOSSIER_UNIT_COLUMNS, Dossier, Unit, table_of
 from workflow.prepared import Prepared
-from workflow.steps import open_step
+from workflow.steps import STEP_COLUMNS, open_step
 
 dossier_table = table_of(Dossier)
 EVENT_NAMES = [e.value for e in Event]
@@ -74,30 +75,7 @@ _READ_LOCKED = {
     "postgresql": Prepared(_LOCK.with_for_update(of=dossier_table)),
 }
 WRITABLE = frozenset(
-    {
-        "state",
-        "version",
-        "audit_seq",
-        "audit_head",
-        "updated_at",
-        "step_opened_at",
-        "step_seq",
-        "due_at",
-        "step_opened_late",
-        "escalation_level",
-        "next_escalation_at",
-        "returns",
-        "assessment",
-        "verified_assessment",
-        "self_scores",
-        "verified_scores",
-        "total_score",
-        "classification",
-        "decision_no",
-        "decision_date",
-        "last_reason",
-        "withdrawn_at",
-    }
+    {"state", "version", "audit_seq", "audit_head", "updated_at", *STEP_COLUMNS, *EFFECT_COLUMNS}
 )
 
 

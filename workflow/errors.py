@@ -63,6 +63,17 @@ class Conflict(WorkflowError):
     title = "Xung đột dữ liệu / Conflict"
 
 
+def _broken_trail_text(whose_vi: str, whose_en: str, row_id: int | None, seq: int) -> str:
+    row = f"dòng {row_id} (seq {seq})" if row_id is not None else f"seq {seq}"
+    row_en = f"row {row_id} (seq {seq})" if row_id is not None else f"the row at seq {seq}"
+    return (
+        f"Nhật ký của {whose_vi} bị hỏng: {row} đã có mà không được ghi nhận; không có thay đổi "
+        f"nào được ghi, báo quản trị chạy `dossier audit verify` / the trail of {whose_en} is "
+        f"broken: {row_en} is there although it is not recorded; nothing was changed; ask an "
+        "operator to run `dossier audit verify`"
+    )
+
+
 class BrokenTrail(Conflict):
     """The dossier's audit trail holds a row the dossier does not record (written behind the
     engine): no event is added after it until an operator has looked."""
@@ -70,14 +81,8 @@ class BrokenTrail(Conflict):
     title = "Nhật ký hồ sơ bị hỏng / Broken audit trail"
 
     def __init__(self, dossier_id: int, row_id: int | None, seq: int) -> None:
-        row = f"dòng {row_id} (seq {seq})" if row_id is not None else f"seq {seq}"
-        row_en = f"row {row_id} (seq {seq})" if row_id is not None else f"the row at seq {seq}"
         super().__init__(
-            f"Nhật ký của hồ sơ số {dossier_id} bị hỏng: {row} đã có mà hồ sơ không ghi nhận; "
-            f"không có thay đổi nào được ghi, báo quản trị chạy `dossier audit verify` / the "
-            f"audit trail of dossier {dossier_id} is broken: {row_en} is there although the "
-            "dossier does not record it; nothing was changed; ask an operator to run "
-            "`dossier audit verify`",
+            _broken_trail_text(f"hồ sơ số {dossier_id}", f"dossier {dossier_id}", row_id, seq),
             dossier_id=dossier_id,
             audit_row_id=row_id,
             seq=seq,
@@ -91,14 +96,8 @@ class BrokenUserTrail(Conflict):
     title = "Nhật ký người dùng bị hỏng / Broken user trail"
 
     def __init__(self, user_id: int, row_id: int | None, seq: int) -> None:
-        row = f"dòng {row_id} (seq {seq})" if row_id is not None else f"seq {seq}"
-        row_en = f"row {row_id} (seq {seq})" if row_id is not None else f"the row at seq {seq}"
         super().__init__(
-            f"Nhật ký của người dùng số {user_id} bị hỏng: {row} đã có mà tài khoản không ghi "
-            f"nhận; không có thay đổi nào được ghi, báo quản trị chạy `dossier audit verify` / "
-            f"the trail of user {user_id} is broken: {row_en} is there although the account "
-            "does not record it; nothing was changed; ask an operator to run "
-            "`dossier audit verify`",
+            _broken_trail_text(f"người dùng số {user_id}", f"user {user_id}", row_id, seq),
             user_id=user_id,
             user_event_id=row_id,
             seq=seq,

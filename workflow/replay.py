@@ -26,8 +26,9 @@ from states.deadlines import next_level
 from states.lifecycle import EVENT_OF, INITIAL, STATE_OF, TRANSITION_BY_EVENT, Event, State
 from states.rulesets import RuleSet
 from workflow import effects, jsontext
+from workflow.effects import EFFECT_COLUMNS
 from workflow.guards import GuardContext
-from workflow.steps import deadline_rules, open_step
+from workflow.steps import STEP_COLUMNS, deadline_rules, open_step
 
 REGISTER = "register"
 ESCALATE = "escalate"  # the deadline clock's event (workflow/escalation.py), not the lifecycle's
@@ -40,27 +41,6 @@ RECORDED_COLUMNS = (
     "managing_level",
     "province_code",
     "commune_code",
-)
-STEP_COLUMNS = (
-    "step_opened_at",
-    "step_seq",
-    "due_at",
-    "step_opened_late",
-    "escalation_level",
-    "next_escalation_at",
-)
-EFFECT_COLUMNS = (
-    "returns",
-    "assessment",
-    "verified_assessment",
-    "self_scores",
-    "verified_scores",
-    "total_score",
-    "classification",
-    "decision_no",
-    "decision_date",
-    "last_reason",
-    "withdrawn_at",
 )
 # Every column of the dossier but its id and the chain's head (audit_seq, audit_head), which
 # the chain check compares (tests/engine/test_replay.py holds this list to the table).

@@ -15,6 +15,18 @@ from states.lifecycle import STEP_OF_STATE, State
 from states.rulesets import RuleSet
 from states.subjects import SUBJECT_OF
 
+# The dossier columns that describe the open step (open_step sets them, the sweep moves the
+# escalation ones).
+STEP_COLUMNS = (
+    "step_opened_at",
+    "step_seq",
+    "due_at",
+    "step_opened_late",
+    "escalation_level",
+    "next_escalation_at",
+)
+
+
 _parsed: dict[int, tuple[RuleSet, DeadlineRules]] = {}
 
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from api.app import create_app
+from states.lifecycle import State
 from states.rulesets import Policy, RegistrationWindow, RuleSet
 from states.subjects import SubjectType
 from tests.engine.helpers import YEAR
@@ -66,3 +67,18 @@ def api(engine) -> ApiWorld:
     open_registration(revocation_enabled=True)
     # Not entered as a context manager: the lifespan (and its scheduler) stays off in tests.
     return ApiWorld(world, TestClient(create_app(), raise_server_exceptions=False))
+
+
+@pytest.fixture
+def seeded(api):
+    """A province administrator's token over a province with dossiers in several states (the
+    schema-driven suites' caller)."""
+    from tests.api.helpers import walk  # helpers imports this module's ApiWorld
+
+    for key, state in (
+        ("KDC", State.SELF_SCORED),
+        ("CQ", State.REGISTERED),
+        ("DN", State.RECOGNISED),
+    ):
+        walk(api, key, state)
+    return api.auth(api.world.actor("province_admin", "province"))

@@ -181,14 +181,6 @@ negative = (
 negative.config.generation.update(modes=[GenerationMode.NEGATIVE])
 
 
-@pytest.fixture
-def seeded(api):
-    """A province administrator's token over a province with dossiers in several states."""
-    for key, state in (("KDC", State.SELF_SCORED), ("CQ", State.REGISTERED)):
-        walk(api, key, state)
-    return api.auth(api.world.actor("province_admin", "province"))
-
-
 @pytest.mark.slow
 @negative.parametrize()
 @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))

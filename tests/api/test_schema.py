@@ -8,23 +8,9 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from api.app import create_app
-from states.lifecycle import State
-from tests.api.helpers import walk
 from tests.schema_checks import excluded_checks
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
-
-
-@pytest.fixture
-def seeded(api):
-    """A province administrator's token over a province with dossiers in several states."""
-    for key, state in (
-        ("KDC", State.SELF_SCORED),
-        ("CQ", State.REGISTERED),
-        ("DN", State.RECOGNISED),
-    ):
-        walk(api, key, state)
-    return api.auth(api.world.actor("province_admin", "province"))
 
 
 @pytest.mark.slow
