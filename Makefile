@@ -18,6 +18,8 @@ run: $(STAMP)
 	$(VENV)/bin/dossier run
 
 # DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test make test  runs it on Postgres.
+# Two workers (the host's two cores); on Postgres each gets a database of its own (tests/conftest.py).
+PYTEST_ARGS ?= -n 2
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
