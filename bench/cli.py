@@ -39,7 +39,10 @@ def _url(database: str | None) -> str | None:
     return database
 
 
-def _print(run: Callable[[], dict[str, Any]]) -> None:
+def _print(
+    run: Callable[[], dict[str, Any]], failed: Callable[[dict[str, Any]], bool] | None = None
+) -> None:
+    """Print the run's figures; a refused database is exit 2, figures that fail are exit 1."""
     from bench.scratch import Refused
 
     try:
@@ -48,6 +51,8 @@ def _print(run: Callable[[], dict[str, Any]]) -> None:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(code=2) from None
     typer.echo(json.dumps(figures))
+    if failed is not None and failed(figures):
+        raise typer.Exit(code=1)
 
 
 @bench_app.command("lifecycle")
@@ -194,7 +199,6 @@ def crash(
     that every acknowledged change is there and every chain and tree head verifies (exit 1 if
     not)."""
     from bench import crash as crash_bench
-    from bench.scratch import Refused
 
     if database in ("sqlite", "postgres"):
         db, database = database, None
@@ -202,8 +206,8 @@ def crash(
     _url(database)
     if max_up < min_up:
         raise typer.BadParameter("--max-up is at least --min-up")
-    try:
-        figures = crash_bench.run(
+    _print(
+        lambda: crash_bench.run(
             db=db,
             cycles=cycles,
             clients=clients,
@@ -212,13 +216,9 @@ def crash(
             max_up=max_up,
             seed=seed,
             database=database,
-        )
-    except Refused as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(code=2) from None
-    typer.echo(json.dumps(figures))
-    if crash_bench.failed(figures):
-        raise typer.Exit(code=1)
+        ),
+        crash_bench.failed,
+    )
 
 
 @bench_app.command("soak")
@@ -237,12 +237,11 @@ def soak(
     and the server's RSS each minute; exit 1 if memory grew past --max-growth or a request
     failed."""
     from bench import soak as soak_bench
-    from bench.scratch import Refused
 
     _db(db)
     _url(database)
-    try:
-        figures = soak_bench.run(
+    _print(
+        lambda: soak_bench.run(
             db=db,
             minutes=minutes,
             clients=clients,
@@ -250,10 +249,6 @@ def soak(
             png=png,
             max_growth=max_growth,
             database=database,
-        )
-    except Refused as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(code=2) from None
-    typer.echo(json.dumps(figures))
-    if not figures["flat"] or figures["errors"]:
-        raise typer.Exit(code=1)
+        ),
+        lambda figures: not figures["flat"] or bool(figures["errors"]),
+    )
