@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+METRICS_TOKEN_MIN_LENGTH = 16
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -78,6 +80,19 @@ class Settings(BaseSettings):
     oidc_api_audience: str | None = None
     oidc_timeout_seconds: float = 5.0
     oidc_leeway_seconds: int = 60
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _metrics_token_unguessable(cls, value: object) -> object:
+        # The token alone guards /metrics: empty means off, short would be a guess away.
+        if isinstance(value, str):
+            value = value.strip() or None
+            if value is not None and len(value) < METRICS_TOKEN_MIN_LENGTH:
+                raise ValueError(
+                    f"needs at least {METRICS_TOKEN_MIN_LENGTH} characters "
+                    "(a short token can be guessed); leave it unset to serve no /metrics"
+                )
+        return value
 
     @field_validator("sqlite_synchronous", mode="before")
     @classmethod

@@ -22,6 +22,27 @@ user_app = typer.Typer(no_args_is_help=True, help="Users and their API tokens")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
+
+
+@app.callback()
+def _settings_checked() -> None:
+    """Every command reads its settings first: a wrong one stops it here, each named with what
+    it takes, before a database is opened or a server half starts."""
+    from pydantic import ValidationError
+
+    from workflow.settings import get_settings
+
+    try:
+        get_settings()
+    except ValidationError as err:
+        stderr(f"error: {err.error_count()} setting(s) cannot be used")
+        for problem in err.errors():
+            name = "_".join(str(part) for part in problem["loc"]).upper()
+            message = problem["msg"].removeprefix("Value error, ")
+            stderr(f"  - {name}: {message}")
+        raise typer.Exit(code=2) from None
+
+
 # The one product module that reaches into bench/: the operators' `dossier bench ...`.
 app.add_typer(bench_app, name="bench")
 
