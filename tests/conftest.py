@@ -39,6 +39,9 @@ def _worker_database(url: str) -> str:
 
 
 DATABASE_URL = _worker_database(os.environ.get("DATABASE_URL", ""))
+# Every app lifespan would start the embedded clock (schemathesis starts one per test), whose
+# jobs write into the database under test while the next test empties it; clock tests turn it on.
+os.environ.setdefault("EMBEDDED_SCHEDULER", "false")
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
 TABLES_IN_DELETE_ORDER = None
 

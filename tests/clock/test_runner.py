@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import time_machine
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -15,6 +16,7 @@ from scheduler import runner
 from states.lifecycle import State
 from tests.engine.helpers import publish_province_plan, walk
 from tests.factories import build_world
+from workflow.settings import get_settings
 
 
 def test_jobs_coalesce_and_run_however_late():
@@ -38,7 +40,15 @@ def test_jobs_coalesce_and_run_however_late():
     sched.shutdown(wait=False)
 
 
-def test_the_api_process_embeds_the_clock(engine):
+@pytest.fixture
+def embedded_clock(monkeypatch):
+    monkeypatch.setenv("EMBEDDED_SCHEDULER", "true")  # the product's default; tests run without
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_the_api_process_embeds_the_clock(engine, embedded_clock):
     with TestClient(create_app()) as client:
         assert client.get("/healthz").status_code == 200
         clock = client.app.state.scheduler
