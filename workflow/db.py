@@ -218,7 +218,8 @@ class _WriteTransaction:
             try:
                 if kind is None:
                     self._tx.commit()
-                else:
+                elif conn.get_transaction() is self._tx:
+                    # Not when the block ended it itself (reading_after_refusal on PostgreSQL).
                     self._tx.rollback()
             finally:
                 conn.close()
