@@ -86,7 +86,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     # A table or row another session holds is waited for as long as SQLite's busy timeout,
     # then refused (lock_not_available: a 503 to retry) instead of holding the request forever.
     kwargs.setdefault("connect_args", {"options": f"-c lock_timeout={int(busy * 1000)}"})
-    engine = create_engine(url, pool_size=10, max_overflow=20, **kwargs)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    engine = create_engine(url, **kwargs)
     engine.__dict__[_BUSY_TIMEOUT] = busy
     return engine
 
@@ -286,12 +288,45 @@ def compare_and_set_connection(engine: Engine | None = None) -> Iterator[Connect
     still at the version read (the UPDATE, the audit and the message INSERTs in one CTE, atomic
     on its own): two round trips where BEGIN, a locked read, the write and COMMIT take four."""
     engine = engine or get_engine()
-    with engine.connect() as conn:
-        yield conn.execution_options(isolation_level="AUTOCOMMIT")
+    with _autocommit_engine(engine).connect() as conn:
+        yield conn
+
+
+# The compare-and-set connections come from a pool of their own, opened in autocommit once:
+# switching a pooled connection to autocommit and back on every checkout (SQLAlchemy's
+# isolation_level option) cost 80 µs CPU of a move's 650 (docs/BENCHMARKS.md). Sized so the
+# process's connections stay about what they were: 5 kept open, 30 at most, as the main pool.
+_AUTOCOMMIT = "antt_autocommit_engine"
+_AUTOCOMMIT_GUARD = threading.Lock()
+_AUTOCOMMIT_OPTION = "antt_autocommit"
+
+
+def _autocommit_engine(engine: Engine) -> Engine:
+    found = engine.__dict__.get(_AUTOCOMMIT)
+    if found is None:
+        with _AUTOCOMMIT_GUARD:
+            found = engine.__dict__.get(_AUTOCOMMIT)
+            if found is None:
+                found = make_engine(
+                    engine.url.render_as_string(hide_password=False),
+                    isolation_level="AUTOCOMMIT",
+                    execution_options={_AUTOCOMMIT_OPTION: True},
+                    pool_size=5,
+                    max_overflow=25,
+                )
+                engine.__dict__[_AUTOCOMMIT] = found
+                event.listen(engine, "engine_disposed", _dispose_autocommit_engine)
+    return found
+
+
+def _dispose_autocommit_engine(engine: Engine) -> None:
+    found = engine.__dict__.pop(_AUTOCOMMIT, None)
+    if found is not None:
+        found.dispose()
 
 
 def is_autocommit(conn: Connection) -> bool:
-    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    return bool(conn.get_execution_options().get(_AUTOCOMMIT_OPTION, False))
 
 
 @contextmanager

@@ -5,6 +5,7 @@ Rows are immutable (a new version is a new row), so a parsed rule set is cached 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from states import access
 from states.rulesets import RuleSet, check_rule_set, national_default, national_floor_problems
 from states.subjects import SubjectType
 from workflow.actors import Actor
-from workflow.db import read_connection, write_transaction
+from workflow.db import is_autocommit, read_connection, write_transaction
 from workflow.errors import Forbidden, InvalidInput, NotFound
 from workflow.models import NATIONAL, RuleSetRow, table_of
 from workflow.prepared import Prepared
@@ -70,20 +71,20 @@ def in_force(
     if found is not None:
         return found, load(conn, found)
     rules = national_default(year, subject)
+    row = {
+        "province_code": NATIONAL,
+        "year": year,
+        "subject_type": subject.value,
+        "version": 1,
+        "body": rules.to_json(),
+        "published_at": datetime.now(UTC),
+        "published_by": None,
+    }
     try:
-        with conn.begin_nested():
-            new_id = conn.execute(
-                insert(t).returning(t.c.id),
-                {
-                    "province_code": NATIONAL,
-                    "year": year,
-                    "subject_type": subject.value,
-                    "version": 1,
-                    "body": rules.to_json(),
-                    "published_at": datetime.now(UTC),
-                    "published_by": None,
-                },
-            ).scalar_one()
+        # Outside a transaction (a compare-and-set registration) the INSERT is atomic alone and
+        # a refusal aborts nothing; inside one, a savepoint keeps the caller's transaction.
+        with nullcontext() if is_autocommit(conn) else conn.begin_nested():
+            new_id = conn.execute(insert(t).returning(t.c.id), row).scalar_one()
     except IntegrityError:  # another transaction stored it first
         return in_force(conn, province_code, year, subject)
     _cache[new_id] = rules
