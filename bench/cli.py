@@ -69,8 +69,12 @@ def lifecycle(
     with_keys: bool = typer.Option(
         False, "--idempotency-keys", help="every request carries an Idempotency-Key"
     ),
+    with_floor: bool = typer.Option(
+        True, "--floor/--no-floor", help="measure `bench floor` first and print it beside"
+    ),
 ) -> None:
-    """Register N dossiers, then walk each to recognised through the API's own write path."""
+    """Register N dossiers, then walk each to recognised through the API's own write path,
+    beside the floor measured in the same run."""
     from bench import lifecycle
 
     _db(db)
@@ -84,6 +88,7 @@ def lifecycle(
             processes=processes,
             database=database,
             with_keys=with_keys,
+            with_floor=with_floor,
         )
     )
 

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from api import changes
-from bench import scratch
+from bench import floor, scratch
 from states import examples
 from states.calendar import local_date
 from states.lifecycle import Event, Role
@@ -290,6 +290,7 @@ def run(
     processes: int | None = None,
     database: str | None = None,
     with_keys: bool = False,
+    with_floor: bool = False,
 ) -> dict[str, Any]:
     """K workers, threads of one process per core (or ``processes``) as a threaded server runs
     its requests over a connection pool: a worker waiting on the database leaves its
@@ -297,9 +298,13 @@ def run(
     (eight single-worker processes on two cores ran about 10% slower than two processes of
     four). ``with_keys``: every request carries an Idempotency-Key.
 
-    On a scratch database, or on ``database`` when it is empty (``bench.scratch``)."""
+    On a scratch database, or on ``database`` when it is empty (``bench.scratch``).
+    ``with_floor``: first ``bench floor`` on a scratch database of its own, with as many
+    dossiers, printed beside the figure: machines of one kind differ by 2x between hours, so
+    the figure is read against a floor of the same minutes."""
+    floor_figures = floor.run(db, dossiers) if with_floor else None
     with scratch.database(db, database) as url:
-        return _run(
+        result = _run(
             url,
             dossiers,
             connections,
@@ -308,6 +313,11 @@ def run(
             processes,
             with_keys,
         )
+    if floor_figures is not None:
+        result["floor_ops_per_s"] = floor_figures["ops_per_s"]
+        result["floor_p50_ms"] = floor_figures["p50_ms"]
+        result["vs_floor"] = round(result["ops_per_s"] / floor_figures["ops_per_s"], 3)
+    return result
 
 
 def _run(

@@ -94,3 +94,25 @@ def test_pages_times_every_roles_pages_and_the_loaded_inbox(tmp_path):
     assert all(p["max_ms"] >= p["p50_ms"] > 0 for p in result["demo"] + result["inbox_at_scale"])
     assert result["floor_healthz"]["p50_ms"] > 0
     assert count >= 20  # the demo's dossiers and the 20 loaded through the write path
+
+
+@pytest.mark.slow
+def test_lifecycle_prints_the_floor_of_the_same_run_beside_its_figure():
+    """The command (not only the library call) measures its floor first, so the figure is read
+    against the same minutes' machine."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "lifecycle", "--db", DB, "--dossiers", "3"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    assert figures["operations"] == 15 and figures["floor_ops_per_s"] > 0
+    assert figures["vs_floor"] == round(figures["ops_per_s"] / figures["floor_ops_per_s"], 3)
+    quiet = CliRunner().invoke(
+        app, ["bench", "lifecycle", "--db", DB, "--dossiers", "3", "--no-floor"]
+    )
+    assert quiet.exit_code == 0, quiet.output
+    assert "floor_ops_per_s" not in json.loads(quiet.output.strip().splitlines()[-1])
