@@ -7,6 +7,7 @@ it prints is the path officials use (docs/BENCHMARKS.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -38,17 +39,12 @@ def register_dossier(
         metrics.count_event("register")
         return Reply(201, render(conn, row), etag(row["version"]), f"/api/v1/dossiers/{row['id']}")
 
-    if idempotency_key is None and not is_sqlite(get_engine()):
-        # One statement on PostgreSQL as a move is (the dossier, its audit row and message in
-        # one CTE), so no transaction is needed around it: two round trips, not four.
-        with compare_and_set_connection() as conn, joined(conn):
-            return change(conn)
-    fp = ""
-    if idempotency_key is not None:  # hashing the body costs as much as a statement
-        fp = fingerprint(
+    def request() -> str:
+        return fingerprint(
             "POST", "/api/v1/dossiers", None, {"unit_id": unit_id, "year": year, **payload}
         )
-    return once(actor, idempotency_key, fp, change)
+
+    return _commit(actor, idempotency_key, request, change)
 
 
 def fire_event(
@@ -73,13 +69,28 @@ def fire_event(
         metrics.count_event(event.value)
         return Reply(200, render(conn, row), etag(row["version"]))
 
-    if idempotency_key is None and not is_sqlite(get_engine()):
-        # The move is one statement on PostgreSQL (workflow.db.compare_and_set_connection);
-        # with a key, the key's record must commit with it, so a transaction holds both.
-        with compare_and_set_connection() as conn, joined(conn):
-            return change(conn)
-    fp = ""
-    if idempotency_key is not None:
+    def request() -> str:
         path = f"/api/v1/dossiers/{dossier_id}/events/{event.value}"
-        fp = fingerprint("POST", path, if_match, payload)
-    return once(actor, idempotency_key, fp, change)
+        return fingerprint("POST", path, if_match, payload)
+
+    return _commit(actor, idempotency_key, request, change)
+
+
+def _commit(
+    actor: Actor,
+    idempotency_key: str | None,
+    request: Callable[[], str],
+    change: Callable[[Connection], Reply],
+) -> Reply:
+    """Run ``change`` the way its request asks. On PostgreSQL without a key, outside a
+    transaction: a registration and a move are each one statement (the dossier, its audit row
+    and its message in one CTE, workflow.db.compare_and_set_connection), two round trips, not
+    four. With a key, the key's record must commit with the change, so a transaction holds
+    both; ``request`` (the body's fingerprint, which costs as much as a statement) is only
+    hashed then."""
+    if idempotency_key is None:
+        if not is_sqlite(get_engine()):
+            with compare_and_set_connection() as conn, joined(conn):
+                return change(conn)
+        return once(actor, None, "", change)
+    return once(actor, idempotency_key, request(), change)

@@ -302,8 +302,9 @@ def run(
     ``with_floor``: first ``bench floor`` on a scratch database of its own, with as many
     dossiers, printed beside the figure: machines of one kind differ by 2x between hours, so
     the figure is read against a floor of the same minutes."""
-    floor_figures = floor.run(db, dossiers) if with_floor else None
     with scratch.database(db, database) as url:
+        # Inside: a database that is refused is refused before anything is measured.
+        floor_figures = floor.run(db, dossiers) if with_floor else None
         result = _run(
             url,
             dossiers,

@@ -294,8 +294,8 @@ def compare_and_set_connection(engine: Engine | None = None) -> Iterator[Connect
 
 # The compare-and-set connections come from a pool of their own, opened in autocommit once:
 # switching a pooled connection to autocommit and back on every checkout (SQLAlchemy's
-# isolation_level option) cost 80 µs CPU of a move's 650 (docs/BENCHMARKS.md). Sized so the
-# process's connections stay about what they were: 5 kept open, 30 at most, as the main pool.
+# isolation_level option) cost 80 µs CPU of a move's 650 (docs/BENCHMARKS.md). 5 kept open and
+# 30 at most, as many as the main pool allows (docs/OPERATIONS.md has the process's budget).
 _AUTOCOMMIT = "antt_autocommit_engine"
 _AUTOCOMMIT_GUARD = threading.Lock()
 _AUTOCOMMIT_OPTION = "antt_autocommit"
@@ -315,7 +315,8 @@ def _autocommit_engine(engine: Engine) -> Engine:
                     max_overflow=25,
                 )
                 engine.__dict__[_AUTOCOMMIT] = found
-                event.listen(engine, "engine_disposed", _dispose_autocommit_engine)
+                if not event.contains(engine, "engine_disposed", _dispose_autocommit_engine):
+                    event.listen(engine, "engine_disposed", _dispose_autocommit_engine)
     return found
 
 
